@@ -1,0 +1,3 @@
+from coding_app.models.users import User
+
+__all__ = ["User"]

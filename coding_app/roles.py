@@ -1,0 +1,92 @@
+"""The three roles of the desk, as groups that carry permissions.
+
+A view asks for a role; a role is granted by a permission, so a user may hold
+several roles and a superuser holds all of them. Admins read statistics too
+(they decide promotions from them) but do not work the coder queue unless
+they are also given the coder role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+
+class Role(models.TextChoices):
+    CODER = "coder", "Coder"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Admin"
+
+
+# The permission that lets a user act in each role (app label coding_app).
+ROLE_PERMISSION: dict[Role, str] = {
+    Role.CODER: "review_notes",
+    Role.AUDITOR: "view_statistics",
+    Role.ADMIN: "manage_desk",
+}
+
+# What each role's group is granted: its own permission, plus for admins the
+# statistics and the user management of the Django admin.
+GROUP_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
+    Role.CODER: [("coding_app", "review_notes")],
+    Role.AUDITOR: [("coding_app", "view_statistics")],
+    Role.ADMIN: [
+        ("coding_app", "manage_desk"),
+        ("coding_app", "view_statistics"),
+        ("coding_app", "add_user"),
+        ("coding_app", "change_user"),
+        ("coding_app", "view_user"),
+        ("auth", "view_group"),
+    ],
+}
+
+
+def ensure_role_groups(**_: Any) -> None:
+    """Create or repair the role groups so each holds exactly its permissions."""
+    for role, wanted in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        permissions = [
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in wanted
+        ]
+        group.permissions.set(permissions)
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.has_perm(f"coding_app.{ROLE_PERMISSION[role]}")
+    )
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
+    return [role for role in Role if user_has_role(user, role)]
+
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def role_required(*roles: Role) -> Callable[[View], View]:
+    """Refuse (403) a signed-in user who holds none of ``roles``.
+
+    Anonymous users never get here: the login-required middleware sends them
+    to the login page first.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not any(user_has_role(request.user, role) for role in roles):
+                raise PermissionDenied("Your role does not give access to this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

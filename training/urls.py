@@ -1,0 +1,9 @@
+from django.urls import path
+
+from training import views
+
+app_name = "training"
+urlpatterns = [
+    path("", views.manage_home, name="manage_home"),
+    path("workers/", views.worker_status, name="worker_status"),
+]
