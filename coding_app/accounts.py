@@ -15,7 +15,7 @@ from coding_app.models import User
 from coding_app.roles import Role
 
 
-class ClosedSignupAccountAdapter(DefaultAccountAdapter):
+class ClosedSignupAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     """Nobody signs themselves up: admins create or invite users."""
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:

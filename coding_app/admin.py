@@ -5,7 +5,7 @@ from coding_app.models import User
 
 
 @admin.register(User)
-class DeskUserAdmin(UserAdmin):
+class DeskUserAdmin(UserAdmin[User]):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_active", "last_login")
     search_fields = ("email", "first_name", "last_name")

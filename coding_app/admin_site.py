@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.admin import AdminSite
-from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from coding_app.roles import Role, user_has_role
 
 
 class DeskAdminSite(AdminSite):
@@ -11,11 +18,13 @@ class DeskAdminSite(AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Only the admin role enters the Django admin, staff flag or not."""
-        # Imported here: this module is loaded before the app registry is.
-        from coding_app.roles import Role, user_has_role
-
         return bool(request.user.is_staff) and user_has_role(request.user, Role.ADMIN)
 
-
-class DeskAdminConfig(AdminConfig):
-    default_site = "coding_app.admin_site.DeskAdminSite"
+    @login_not_required
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Everyone signs in through allauth, so MFA and rate limits always apply."""
+        if request.user.is_authenticated:
+            raise PermissionDenied("The Django admin is for admins only.")
+        return redirect_to_login(request.GET.get("next", reverse("admin:index")), "account_login")

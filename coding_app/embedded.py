@@ -31,10 +31,10 @@ class EmbeddedService:
 
 
 def start_postgres(folder: Path) -> EmbeddedService:
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     folder.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(folder, cleanup_mode="stop")
+    server = get_server(folder, cleanup_mode="stop")
     return EmbeddedService(name="PostgreSQL", url=server.get_uri("postgres"), handle=server)
 
 

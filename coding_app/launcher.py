@@ -124,6 +124,17 @@ def service_urls(data_dir: Path, started: list[EmbeddedService]) -> tuple[str, s
     return database_url, redis_url
 
 
+def write_service_urls(data_dir: Path, database_url: str, redis_url: str) -> None:
+    """Leave the URLs where an operator can find them for ``manage.py`` calls.
+
+    ``export $(cat .data/services.env)`` in another terminal points
+    ``manage.py shell`` or ``dbshell`` at the running embedded services.
+    """
+    path = data_dir / "services.env"
+    path.write_text(f"DATABASE_URL={database_url}\nREDIS_URL={redis_url}\n")
+    path.chmod(0o600)
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     result = subprocess.run(
         [PYTHON, str(BASE_DIR / "manage.py"), *args],
@@ -141,7 +152,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def start_child(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Child:
     log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / f"{name}.log", "ab")
+    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by stop_child
     # A session of its own: Ctrl-C in the terminal reaches only this command,
     # which then stops the children in order.
     process = subprocess.Popen(
@@ -155,7 +166,9 @@ def wait_until_answering(url: str, children: list[Child], timeout: float = 60.0)
     while time.monotonic() < deadline:
         for child in children:
             if child.process.poll() is not None:
-                raise StartupError(f"the {child.name} stopped during start-up; see {child.log.name}")
+                raise StartupError(
+                    f"the {child.name} stopped during start-up; see {child.log.name}"
+                )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -187,6 +200,7 @@ def serve(data_dir: Path, host: str, port: int) -> None:
     children: list[Child] = []
     try:
         database_url, redis_url = service_urls(data_dir, started)
+        write_service_urls(data_dir, database_url, redis_url)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -220,6 +234,7 @@ def serve(data_dir: Path, host: str, port: int) -> None:
         for service in reversed(started):
             say(f"Stopping {service.name}…")
             service.stop()
+        (data_dir / "services.env").unlink(missing_ok=True)
         say("Stopped.")
 
 

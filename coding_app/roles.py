@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -58,7 +58,7 @@ def ensure_role_groups(**_: Any) -> None:
         group.permissions.set(permissions)
 
 
-def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+def user_has_role(user: AbstractUser | AnonymousUser, role: Role) -> bool:
     return bool(
         user.is_authenticated
         and user.is_active
@@ -66,7 +66,7 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
     )
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
+def user_roles(user: AbstractUser | AnonymousUser) -> list[Role]:
     return [role for role in Role if user_has_role(user, role)]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_stubs_ext
+
 from coding_app.config import (
     ConfigError,
     env_bool,
@@ -20,6 +22,9 @@ from coding_app.config import (
     parse_database_url,
     parse_redis_url,
 )
+
+# Lets admin and manager classes be subscripted at run time, as the stubs do.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,9 +61,7 @@ if PRODUCTION and not _database_url:
     raise ConfigError("DATABASE_URL is not set (expected postgresql://user:pass@host:5432/db)")
 if PRODUCTION and not _redis_url:
     raise ConfigError("REDIS_URL is not set (expected redis://host:6379/0)")
-DATABASE = parse_database_url(
-    _database_url or "postgresql://postgres@127.0.0.1:5432/coding_desk"
-)
+DATABASE = parse_database_url(_database_url or "postgresql://postgres@127.0.0.1:5432/coding_desk")
 REDIS = parse_redis_url(_redis_url or "redis://127.0.0.1:6379/0")
 
 DATABASES = {"default": DATABASE.django_settings()}
@@ -75,7 +78,7 @@ CACHES = {
 # --- Applications -------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "coding_app.admin_site.DeskAdminConfig",
+    "coding_app.admin_config.DeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

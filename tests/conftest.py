@@ -1,0 +1,101 @@
+"""Shared fixtures: users per role, a clean cache, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from coding_app.accounts import user_create
+from coding_app.models import User
+from coding_app.roles import Role
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    # allauth keeps its login rate limits in the cache (Redis); one test's
+    # failed logins must not lock the next test out.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: Role, email: str | None = None) -> User:
+        address = (
+            email or f"{'-'.join(r.value for r in roles) or 'norole'}{next(counter)}@example.org"
+        )
+        return user_create(email=address, password=PASSWORD, roles=list(roles) or [Role.CODER])
+
+    return make
+
+
+@pytest.fixture
+def login_as(client: Client, make_user: Callable[..., User]) -> Callable[[Role], User]:
+    def login(role: Role) -> User:
+        user = make_user(role)
+        client.force_login(user)
+        return user
+
+    return login
+
+
+def test_environment() -> dict[str, str]:
+    """The environment for a subprocess that must use the test database."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgresql://{settings_dict['USER']}:{settings_dict['PASSWORD']}"
+        f"@/{settings_dict['NAME']}?host={settings_dict['HOST']}"
+        + (f"&port={settings_dict['PORT']}" if settings_dict["PORT"] else "")
+    )
+    env["DJANGO_SETTINGS_MODULE"] = "coding_app.settings"
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """A real Celery worker on all three queues, for the whole session."""
+    from coding_app.celery import app
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        env = test_environment()
+    hostname = f"test-{os.getpid()}@localhost"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "coding_app", "worker",
+            "--queues", "default,inference,training", "--concurrency", "1",
+            "--pool", "solo", "--hostname", hostname, "--loglevel", "WARNING",
+        ],
+        env=env,
+        cwd=BASE_DIR,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the test worker exited with {process.returncode}")
+            replies = app.control.ping(destination=[hostname], timeout=1.0)
+            if replies:
+                break
+        else:
+            raise RuntimeError("the test worker did not answer within 60 s")
+        yield hostname
+    finally:
+        process.terminate()
+        process.wait(30)
