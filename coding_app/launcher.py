@@ -235,7 +235,8 @@ def serve(data_dir: Path, host: str, port: int) -> None:
             say(f"Stopping {service.name}…")
             service.stop()
         (data_dir / "services.env").unlink(missing_ok=True)
-        say("Stopped.")
+        if children or started:
+            say("Stopped.")
 
 
 def gunicorn_command(host: str, port: int) -> list[str]:
