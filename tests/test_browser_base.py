@@ -9,7 +9,6 @@ from playwright.sync_api import Page, expect
 
 from coding_app.models import User
 from coding_app.roles import Role
-from tests.browser import browser, page  # noqa: F401 - fixtures
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django.test import Client
 
 from coding_app.celery import QUEUES, QueueTaskOptions, app, queue_for_task
+from coding_app.models import User
+from coding_app.roles import Role
 from coding_app.tasks import ping
 from coding_app.workers import workers_online
 
@@ -43,7 +48,7 @@ def test_configuration_is_json_only_with_one_task_prefetched() -> None:
     assert app.conf.task_serializer == "json"
     assert app.conf.accept_content == ["json"]
     assert app.conf.worker_prefetch_multiplier == 1
-    assert app.conf.task_time_limit and app.conf.task_soft_time_limit
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
     assert [queue.name for queue in app.conf.task_queues] == list(QUEUES)
 
 
@@ -55,3 +60,14 @@ def test_a_task_round_trips_through_a_real_worker_on_redis(celery_worker_process
 def test_the_admin_page_lists_the_running_workers(celery_worker_process: str) -> None:
     workers = {worker.hostname: worker.queues for worker in workers_online(timeout=2.0)}
     assert workers[celery_worker_process] == ["default", "inference", "training"]
+
+
+def test_the_admin_worker_panel_names_each_worker_and_its_queues(
+    celery_worker_process: str, client: Client, login_as: Callable[[Role], User]
+) -> None:
+    login_as(Role.ADMIN)
+    response = client.get("/manage/workers/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"<strong>{celery_worker_process}</strong>: default, inference, training" in html
+    assert "<html" not in html  # the partial alone, for htmx to swap in

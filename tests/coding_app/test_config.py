@@ -121,5 +121,5 @@ def test_socket_urls_of_the_embedded_services_are_understood() -> None:
 
 
 def test_config_errors_name_the_variable_they_came_from() -> None:
-    with pytest.raises(ConfigError, match="^BROKER must start with"):
+    with pytest.raises(ConfigError, match=r"^BROKER must start with"):
         parse_redis_url("", variable="BROKER")

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -86,8 +85,8 @@ def manage(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "data"
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
 
 
 def test_run_command_serves_the_site_on_embedded_services_and_stops_cleanly(
@@ -137,7 +136,7 @@ def test_run_command_serves_the_site_on_embedded_services_and_stops_cleanly(
     assert run.process.returncode == 0
     assert output.index("Stopping Redis") < output.index("Stopping PostgreSQL")
     assert output.rstrip().endswith("Stopped.")
-    gone, alive = psutil.wait_procs(family, timeout=10)
+    _gone, alive = psutil.wait_procs(family, timeout=10)
     assert alive == []
 
     # The data survive a restart.
