@@ -55,17 +55,19 @@ def login_as(client: Client, make_user: Callable[..., User]) -> Callable[[Role],
     return login
 
 
-def test_environment() -> dict[str, str]:
+def subprocess_environment() -> dict[str, str]:
     """The environment for a subprocess that must use the test database."""
     from django.db import connection
 
     settings_dict = connection.settings_dict
+    host, port = settings_dict["HOST"], settings_dict["PORT"]
+    credentials = f"{settings_dict['USER']}:{settings_dict['PASSWORD']}"
+    if host.startswith("/"):  # a socket folder, as the embedded server uses
+        location = f"{credentials}@/{settings_dict['NAME']}?host={host}"
+    else:
+        location = f"{credentials}@{host}:{port or 5432}/{settings_dict['NAME']}"
     env = dict(os.environ)
-    env["DATABASE_URL"] = (
-        f"postgresql://{settings_dict['USER']}:{settings_dict['PASSWORD']}"
-        f"@/{settings_dict['NAME']}?host={settings_dict['HOST']}"
-        + (f"&port={settings_dict['PORT']}" if settings_dict["PORT"] else "")
-    )
+    env["DATABASE_URL"] = f"postgresql://{location}"
     env["DJANGO_SETTINGS_MODULE"] = "coding_app.settings"
     return env
 
@@ -76,7 +78,7 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> I
     from coding_app.celery import app
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        env = test_environment()
+        env = subprocess_environment()
     hostname = f"test-{os.getpid()}@localhost"
     process = subprocess.Popen(
         [
