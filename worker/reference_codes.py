@@ -27,7 +27,8 @@ def reference_code_problem(code: str) -> str | None:
     written = code.strip().upper()
     if not written:
         return "an empty code"
-    shown = written if len(written) <= MAX_CODE_TEXT else f"{written[:MAX_CODE_TEXT]}…"
+    as_given = code.strip()
+    shown = as_given if len(as_given) <= MAX_CODE_TEXT else f"{as_given[:MAX_CODE_TEXT]}…"
     if not written.isascii() or not _WRITTEN_SHAPE.fullmatch(written):
         return (
             f"“{shown}” is not written like an ICD-10-CM code "

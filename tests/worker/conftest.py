@@ -1,0 +1,57 @@
+"""Fixtures for the notes side: run a file through the one import service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from worker.models import UploadBatch
+from worker.services import upload_batch_create, upload_batch_run
+
+ImportPath = Callable[..., UploadBatch]
+ImportFile = Callable[..., UploadBatch]
+
+
+@pytest.fixture
+def import_path(db: None) -> ImportPath:
+    """Import a file on disk as the command does."""
+
+    def run(
+        path: Path,
+        *,
+        source: str = "test-source",
+        mode: UploadBatch.Mode = UploadBatch.Mode.GOOD_ROWS,
+        diagnoses_path: Path | None = None,
+    ) -> UploadBatch:
+        batch = upload_batch_create(
+            source=source, file_name=path.name, stored_path=path, mode=mode, created_by=None,
+            diagnoses_file_name=diagnoses_path.name if diagnoses_path else "",
+            stored_diagnoses_path=diagnoses_path,
+        )  # fmt: skip
+        return upload_batch_run(batch_id=batch.pk, delete_files=False)
+
+    return run
+
+
+@pytest.fixture
+def import_file(import_path: ImportPath, tmp_path: Path) -> ImportFile:
+    """Write ``content`` to a file called ``name`` and import it."""
+
+    def run(
+        name: str,
+        content: bytes,
+        *,
+        diagnoses: tuple[str, bytes] | None = None,
+        **options: object,
+    ) -> UploadBatch:
+        path = tmp_path / name
+        path.write_bytes(content)
+        diagnoses_path = None
+        if diagnoses is not None:
+            diagnoses_path = tmp_path / diagnoses[0]
+            diagnoses_path.write_bytes(diagnoses[1])
+        return import_path(path, diagnoses_path=diagnoses_path, **options)
+
+    return run
