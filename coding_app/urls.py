@@ -10,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/", include("review.urls")),
     path("manage/", include("training.urls")),
+    path("notes/", include("worker.urls")),
 ]

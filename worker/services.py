@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,9 +24,11 @@ from coding_app.models import User
 from worker.importers import FileProblem, RowProblem
 from worker.importers.formats import Limits, read_notes
 from worker.importers.lines import maybe_gunzip
-from worker.models import RejectedRow, UploadBatch
+from worker.models import ApiToken, RejectedRow, UploadBatch
+from worker.models.tokens import TOKEN_PREFIX_LENGTH, token_digest, token_new_key
 from worker.note_store import RowRejected, Tally, row_reject, store_rows, take_source_lock
 from worker.progress import progress_publish
+from worker.upload_files import upload_file_keep
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,29 @@ def upload_batch_create(
         mode=mode,
         created_by=created_by,
     )
+
+
+@transaction.atomic
+def upload_receive(
+    *,
+    notes: UploadedFile,
+    diagnoses: UploadedFile | None,
+    source: str,
+    mode: UploadBatch.Mode,
+    created_by: User,
+) -> UploadBatch:
+    """Keep an uploaded file for the worker and queue its import."""
+    from worker.tasks import import_upload_task
+
+    stored_notes = upload_file_keep(notes)
+    stored_diagnoses = upload_file_keep(diagnoses) if diagnoses else None
+    batch = upload_batch_create(
+        source=source, file_name=notes.name or "upload", stored_path=stored_notes, mode=mode,
+        created_by=created_by, diagnoses_file_name=diagnoses.name or "" if diagnoses else "",
+        stored_diagnoses_path=stored_diagnoses,
+    )  # fmt: skip
+    transaction.on_commit(lambda: import_upload_task.delay(batch.pk))
+    return batch
 
 
 def upload_batch_run(*, batch_id: int, delete_files: bool) -> UploadBatch:
@@ -155,3 +181,12 @@ def _delete_stored_files(batch: UploadBatch) -> None:
         if stored:
             Path(stored).unlink(missing_ok=True)
     UploadBatch.objects.filter(pk=batch.pk).update(stored_path="", stored_diagnoses_path="")
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the key is returned once and never stored."""
+    key = token_new_key()
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:TOKEN_PREFIX_LENGTH], digest=token_digest(key)
+    )
+    return token, key

@@ -1,0 +1,31 @@
+"""The management command goes through the same import and says what it did."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from worker.models import Note
+
+
+def test_the_command_imports_and_summarises(db: None, tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_bytes(b"id,text,codes\n1,Chest pain.,I20.9\n2,,\n")
+    out = io.StringIO()
+    call_command("import_notes", str(path), "--source", "cli", stdout=out, stderr=io.StringIO())
+    assert "1 notes created" in out.getvalue()
+    assert "1 rows rejected" in out.getvalue()
+    assert Note.objects.get(source="cli").reference_codes == ["I209"]
+    assert path.exists()  # the user's own file is never deleted
+
+
+def test_all_or_nothing_failure_is_an_error_naming_the_row(db: None, tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_bytes(b"id,text\n1,Chest pain.\n2,\n")
+    with pytest.raises(CommandError, match=r"notes.csv, row 3, text: is empty"):
+        call_command("import_notes", str(path), "--source", "cli", "--all-or-nothing",
+                     stderr=io.StringIO())  # fmt: skip
+    assert not Note.objects.exists()

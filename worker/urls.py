@@ -1,0 +1,17 @@
+from django.urls import path
+
+from worker import api, views
+
+app_name = "worker"
+urlpatterns = [
+    path("upload/", views.upload, name="upload"),
+    path("uploads/<int:batch_id>/", views.upload_detail, name="upload_detail"),
+    path("uploads/<int:batch_id>/progress/", views.upload_progress, name="upload_progress"),
+    path(
+        "uploads/<int:batch_id>/rejected-rows.csv",
+        views.rejected_rows_csv,
+        name="rejected_rows_csv",
+    ),
+    path("api/uploads/", api.api_upload_create, name="api_upload_create"),
+    path("api/uploads/<int:batch_id>/", api.api_upload_status, name="api_upload"),
+]
