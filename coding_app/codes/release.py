@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-from collections import Counter
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from coding_app.codes.entry import CodeEntry, CodeKind
+from coding_app.codes.forms import is_code_key
 
 PACKAGED_TABULAR = "icd10c-tabular-April-1-2026.xml"
 PACKAGED_CODE_LIST = "code-list-April-2026.txt"
@@ -127,10 +128,12 @@ def _read_tabular(path: Path) -> ET.Element:
 
 
 def _looks_like_code(text: str) -> bool:
-    return len(text) >= 3 and text[0].isalpha() and text[1].isdigit()
+    return is_code_key(text)
 
 
-def _check_complete(entries: list[CodeEntry], confirmed: frozenset[str], files: ReleaseFiles) -> None:
+def _check_complete(
+    entries: list[CodeEntry], confirmed: frozenset[str], files: ReleaseFiles
+) -> None:
     """Refuse a code list and tabular list that belong to different releases."""
     counts = Counter(entry.code for entry in entries)
     repeated = sorted(code for code, count in counts.items() if count > 1)
@@ -170,7 +173,9 @@ def _walk_chapters(root: ET.Element, confirmed: frozenset[str]) -> Iterator[Code
                 yield from _walk_diag(category, _Context(number, block, block, {}), confirmed)
 
 
-def _walk_diag(node: ET.Element, context: _Context, confirmed: frozenset[str]) -> Iterator[CodeEntry]:
+def _walk_diag(
+    node: ET.Element, context: _Context, confirmed: frozenset[str]
+) -> Iterator[CodeEntry]:
     dotted = _text(node, "name")
     code = dotted.replace(".", "")
     kind = CodeKind.CATEGORY if len(code) == 3 else CodeKind.SUBCATEGORY
@@ -197,7 +202,9 @@ def _walk_diag(node: ET.Element, context: _Context, confirmed: frozenset[str]) -
         )
 
 
-def _extensions(code: str, seventh: dict[str, str], confirmed: frozenset[str]) -> list[tuple[str, str]]:
+def _extensions(
+    code: str, seventh: dict[str, str], confirmed: frozenset[str]
+) -> list[tuple[str, str]]:
     """The 7th-character codes under a leaf, with X placeholders to 6 places."""
     stem = code.ljust(6, "X")
     return [(stem + char, meaning) for char, meaning in seventh.items() if stem + char in confirmed]

@@ -1,3 +1,4 @@
+from coding_app.models.codes import Code, CodeRelease
 from coding_app.models.users import User
 
-__all__ = ["User"]
+__all__ = ["Code", "CodeRelease", "User"]
