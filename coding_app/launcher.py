@@ -211,6 +211,8 @@ def serve(data_dir: Path, host: str, port: int) -> None:
         }
         say("Preparing the database…")
         manage(env, "migrate", "--noinput", "-v", "0")
+        say("Loading the ICD-10-CM code set…")
+        manage(env, "load_codes")
         say("Demo logins (email / password):")
         manage(env, "seed_demo")
         log_dir = data_dir / "logs"
