@@ -1,9 +1,8 @@
 """Checking the reference codes that a source sends with its notes.
 
-The code system (``coding_app.codes``, issue 3) is not committed yet, so
-this checks how a code is written only; ``reference_code_problem`` is the
-one place to call the release's ``check_code`` once it is, so that unknown
-codes are refused too.
+For now this checks how a code is written only; refusing codes unknown in
+the loaded release (``coding_app.codes.normalize.check_code``) is the open
+part of issue 4, and ``reference_code_problem`` is the one place to add it.
 """
 
 from __future__ import annotations
