@@ -17,7 +17,10 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    # The browser tests allow async-unsafe ORM calls in this process; a
+    # deployment never does, and check --deploy says so.
+    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
