@@ -15,6 +15,7 @@ from coding_app.models import User
 from coding_app.roles import Role
 
 
+# allauth ships no type information, so its base class is Any to mypy.
 class ClosedSignupAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     """Nobody signs themselves up: admins create or invite users."""
 

@@ -12,9 +12,9 @@ to the broker instead of losing it.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Protocol
 
-from celery import Celery, Task
+from celery import Celery
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
@@ -40,10 +40,16 @@ def queue_for_task(name: str) -> str:
     return "default"
 
 
+class NamedTask(Protocol):
+    """All that an annotation reads of a task."""
+
+    name: str
+
+
 class QueueTaskOptions:
     """Task annotations that follow from the queue a task is routed to."""
 
-    def annotate(self, task: Task[Any, Any]) -> dict[str, Any] | None:
+    def annotate(self, task: NamedTask) -> dict[str, Any] | None:
         queue = queue_for_task(task.name)
         if queue not in LATE_ACK_QUEUES:
             return None

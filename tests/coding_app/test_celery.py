@@ -35,10 +35,10 @@ def test_only_inference_and_training_tasks_are_acknowledged_late() -> None:
             self.name = name
 
     annotate = QueueTaskOptions().annotate
-    assert annotate(FakeTask("coding_app.tasks.ping")) is None  # type: ignore[arg-type]
-    inference = annotate(FakeTask("worker.tasks.predict_chunk_task"))  # type: ignore[arg-type]
+    assert annotate(FakeTask("coding_app.tasks.ping")) is None
+    inference = annotate(FakeTask("worker.tasks.predict_chunk_task"))
     assert inference == {"acks_late": True, "reject_on_worker_lost": True}
-    training = annotate(FakeTask("training.tasks.train_run_task"))  # type: ignore[arg-type]
+    training = annotate(FakeTask("training.tasks.train_run_task"))
     assert training is not None
     assert training["acks_late"] is True
     assert training["time_limit"] > app.conf.task_time_limit

@@ -164,7 +164,9 @@ def test_reloading_changed_files_applies_only_the_difference(tiny: ReleaseFiles)
     assert after["I219"] == ids["I219"]  # updated in place
     assert "I214" not in after
     assert {"I213", "I21A1"} <= set(after)
-    assert current_hierarchy().entry("I21.9").description == "Acute MI, unspecified"  # type: ignore[union-attr]
+    entry = current_hierarchy().entry("I21.9")
+    assert entry is not None
+    assert entry.description == "Acute MI, unspecified"
 
 
 def test_failure_while_writing_leaves_the_table_as_it_was(

@@ -43,7 +43,8 @@ def _at_level(codes: list[str], level: Level, hierarchy: Hierarchy) -> set[str]:
         return set(codes)
     if level == Level.CATEGORY:
         return {code[:3] for code in codes}
-    return {hierarchy.entry(code[:3]).chapter for code in codes}  # type: ignore[union-attr]
+    entries = [hierarchy.entry(code[:3]) for code in codes]
+    return {entry.chapter for entry in entries if entry is not None}
 
 
 def _binarized(predicted: list[set[str]], reference: list[set[str]]) -> tuple[object, object]:

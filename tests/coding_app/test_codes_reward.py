@@ -23,7 +23,10 @@ from coding_app.codes.reward import (
 from tests.coding_app.test_codes_support import ensure_code_set_loaded, packaged_hierarchy
 
 GOLD = ["I21.4", "E11.65"]
-GOOD = "<think>\nTroponin rise without ST elevation; HbA1c 9.1.\n</think>\n<diagnosis>\nI21.4\nE11.65\n</diagnosis>"  # noqa: E501
+GOOD = (
+    "<think>\nTroponin rise without ST elevation; HbA1c 9.1.\n</think>\n"
+    "<diagnosis>\nI21.4\nE11.65\n</diagnosis>"
+)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,8 @@ HIERARCHY = packaged_hierarchy()
 @given(text=any_text, other=any_text)
 def test_code_functions_answer_any_text(text: str, other: str) -> None:
     key = code_key(text)
-    assert key is None or HIERARCHY.entry(key) is None or HIERARCHY.entry(key).code == key  # type: ignore[union-attr]
+    entry = HIERARCHY.entry(key) if key is not None else None
+    assert entry is None or entry.code == key
     check = check_code(text, HIERARCHY)
     assert check.ok == (check.refusal is None)
     assert check.message
