@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from coding_app.codes.hierarchy import Hierarchy
 from worker.importers import IncomingNote, RowProblem
 from worker.models.notes import MAX_EXTERNAL_ID
-from worker.reference_codes import reference_code_key, reference_code_problem
+from worker.reference_codes import reference_code_check
 
 
 @dataclass(frozen=True)
@@ -23,15 +24,25 @@ class CheckedNote:
     metadata: dict[str, object]
 
 
-def note_check(note: IncomingNote, *, max_text_chars: int) -> CheckedNote | RowProblem:
+def note_check(
+    note: IncomingNote, *, max_text_chars: int, hierarchy: Hierarchy
+) -> CheckedNote | RowProblem:
     """The note ready to store, or the first problem with it."""
     problem = _problem(note, max_text_chars)
+    keys: list[str] = []
+    for code in note.codes if problem is None else ():
+        key, reason = reference_code_check(code, hierarchy)
+        if reason is not None:
+            problem = ("codes", reason)
+            break
+        assert key is not None
+        keys.append(key)
     if problem is not None:
         field, reason = problem
         return RowProblem(note.file_name, note.row_number, field, reason, note.external_id or "")
     assert note.external_id is not None  # checked above
     assert note.text is not None
-    codes = list(dict.fromkeys(reference_code_key(code) for code in note.codes))
+    codes = list(dict.fromkeys(keys))
     return CheckedNote(
         note.file_name, note.row_number, note.external_id, note.text,
         hashlib.sha256(note.text.encode()).hexdigest(), codes, note.metadata,
@@ -51,8 +62,4 @@ def _problem(note: IncomingNote, max_text_chars: int) -> tuple[str, str] | None:
         )
     if "\x00" in note.text:
         return "text", "contains a NUL character, which is never part of a clinical note"
-    for code in note.codes:
-        reason = reference_code_problem(code)
-        if reason is not None:
-            return "codes", reason
     return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from coding_app.codes.hierarchy import Hierarchy
 from worker.importers import IncomingNote, RowProblem
 from worker.importers.formats import Limits
 from worker.models import Note, RejectedRow, UploadBatch
@@ -52,14 +53,21 @@ def take_source_lock(source: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def store_rows(*, batch: UploadBatch, rows: Iterable[object], limits: Limits, tally: Tally) -> None:
+def store_rows(
+    *,
+    batch: UploadBatch,
+    rows: Iterable[object],
+    limits: Limits,
+    hierarchy: Hierarchy,
+    tally: Tally,
+) -> None:
     chunk: list[CheckedNote] = []
     for row in rows:
         tally.rows_read += 1
         checked: object = row
         if isinstance(row, IncomingNote):
             tally.icd9_skipped += row.icd9_skipped
-            checked = note_check(row, max_text_chars=limits.max_text_chars)
+            checked = note_check(row, max_text_chars=limits.max_text_chars, hierarchy=hierarchy)
         if isinstance(checked, RowProblem):
             row_reject(batch=batch, problem=checked, tally=tally)
         elif isinstance(checked, CheckedNote):

@@ -1,36 +1,28 @@
 """Checking the reference codes that a source sends with its notes.
 
-For now this checks how a code is written only; refusing codes unknown in
-the loaded release (``coding_app.codes.normalize.check_code``) is the open
-part of issue 4, and ``reference_code_problem`` is the one place to add it.
+A reference code must be a diagnosis code of the loaded release: a category,
+subcategory or full code. Headers that are not billable (``E11``, ``R69``'s
+parents) are accepted as written by the source, because real-world gold
+standards such as CodiEsp contain them and category-level metrics still use
+them; chapters, blocks and codes the release does not know are refused,
+which rejects the row with the reason (the import's rule for bad rows).
 """
 
 from __future__ import annotations
 
-import re
-
-# A letter, a digit, a digit or letter (the category), then up to four more
-# characters, with the dot after the third or left out (MIMIC-IV writes
-# E1165, most other sources E11.65).
-_WRITTEN_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?")
-MAX_CODE_TEXT = 32
+from coding_app.codes.hierarchy import Hierarchy
+from coding_app.codes.normalize import Refusal, check_code
 
 
-def reference_code_key(code: str) -> str:
-    """The stored form of a code that passed the check: ``e11.65`` gives ``E1165``."""
-    return code.strip().upper().replace(".", "")
-
-
-def reference_code_problem(code: str) -> str | None:
-    """Why ``code`` cannot be a reference code, or None when it can."""
-    written = code.strip().upper()
-    if not written:
-        return "an empty code"
-    as_given = code.strip()
-    shown = as_given if len(as_given) <= MAX_CODE_TEXT else f"{as_given[:MAX_CODE_TEXT]}…"
-    if not written.isascii() or not _WRITTEN_SHAPE.fullmatch(written):
-        return (
-            f"“{shown}” is not written like an ICD-10-CM code "
-            "(a letter, a digit, a digit or letter, then up to four more, like E11.65)"
-        )
-    return None
+def reference_code_check(code: str, hierarchy: Hierarchy) -> tuple[str | None, str | None]:
+    """``(key, None)`` for a usable code, ``(None, reason)`` for one that is not."""
+    check = check_code(code, hierarchy)
+    if check.ok and check.entry is not None:
+        return check.entry.code, None
+    entry = check.entry
+    if check.refusal == Refusal.NOT_BILLABLE and entry is not None and entry.is_diagnosis:
+        return entry.code, None
+    release = hierarchy.release or "the loaded release"
+    if check.refusal == Refusal.NOT_BILLABLE:
+        return None, f"reference code {check.message} Only diagnosis codes can be reference codes."
+    return None, f"unknown reference code in {release}: {check.message}"

@@ -20,6 +20,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from coding_app.codes.hierarchy import Hierarchy
+from coding_app.codes.store import CodeSetNotLoaded, current_hierarchy
 from coding_app.models import User
 from worker.importers import FileProblem, RowProblem
 from worker.importers.formats import Limits, read_notes
@@ -107,10 +109,13 @@ def upload_batch_run(*, batch_id: int, delete_files: bool) -> UploadBatch:
 def _import_into(batch: UploadBatch, notes: IO[bytes], diagnoses: IO[bytes] | None) -> UploadBatch:
     tally = Tally()
     try:
+        hierarchy = _reference_hierarchy(batch)
         with transaction.atomic():
             take_source_lock(batch.source)
             rows = _rows(batch, notes, diagnoses, tally)
-            store_rows(batch=batch, rows=rows, limits=note_limits(), tally=tally)
+            store_rows(
+                batch=batch, rows=rows, limits=note_limits(), hierarchy=hierarchy, tally=tally
+            )
     except (RowRejected, FileProblem) as failure:
         return _finish_failed(batch, tally, failure)
     except Exception as error:
@@ -118,6 +123,14 @@ def _import_into(batch: UploadBatch, notes: IO[bytes], diagnoses: IO[bytes] | No
         _finish_failed(batch, tally, error)
         raise
     return _finish(batch, tally, UploadBatch.Status.DONE, error="")
+
+
+def _reference_hierarchy(batch: UploadBatch) -> Hierarchy:
+    """The release reference codes are checked against; none loaded refuses the file."""
+    try:
+        return current_hierarchy()
+    except CodeSetNotLoaded as error:
+        raise FileProblem(batch.file_name, f"cannot be imported yet: {error}") from error
 
 
 def _rows(

@@ -7,11 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from worker.models import UploadBatch
 from worker.services import upload_batch_create, upload_batch_run
 
 ImportPath = Callable[..., UploadBatch]
 ImportFile = Callable[..., UploadBatch]
+
+
+@pytest.fixture(autouse=True)
+def code_set(django_db_setup: None, django_db_blocker: object) -> None:
+    """Reference codes and predictions are checked against the loaded release.
+
+    A transactional test empties every table when it ends; the release is
+    then loaded again for the next test that needs it.
+    """
+    ensure_code_set_loaded(django_db_blocker)
 
 
 @pytest.fixture

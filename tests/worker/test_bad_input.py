@@ -28,6 +28,8 @@ def only_rejection(batch: UploadBatch) -> RejectedRow:
         (b'{"text": "No id here."}\n', "id", "is missing"),
         (b'{"id": "x", "text": "Note.", "codes": ["E11.65", "diabetes"]}\n', "codes", "diabetes"),
         (b'{"id": "x", "text": "Note.", "codes": {"E11": 1}}\n', "codes", "not a list"),
+        (b'{"id": "x", "text": "Note.", "codes": ["Z99.999"]}\n', "codes", "unknown reference"),
+        (b'{"id": "x", "text": "Note.", "codes": ["E08-E13"]}\n', "codes", "Only diagnosis"),
         (b'{"id": "x", "text": "Note."\n', "line", "not valid JSON"),
         (b'["x", "Note."]\n', "line", "not a JSON object"),
         (b'{"id": "x", "text": 42}\n', "text", "not a string"),
@@ -129,3 +131,21 @@ def test_bad_mimic_diagnosis_rows_are_named_in_their_own_file(import_file: Impor
     row = batch.rejected_rows.get()
     assert (row.file_name, row.row_number, row.field) == ("diagnoses_icd.csv", 2, "icd_version")
     assert batch.notes_created == 1
+
+
+def test_reference_codes_are_stored_as_keys_of_the_release(import_file: ImportFile) -> None:
+    """Written forms are normalised; a non-billable category from the source is kept."""
+    line = b'{"id": "r", "text": "Note.", "codes": ["e11.65", "E11", "S00.00XA", "E1165"]}\n'
+    batch = import_file("notes.jsonl", line)
+    assert (batch.notes_created, batch.rejected) == (1, 0)
+    assert Note.objects.get(external_id="r").reference_codes == ["E1165", "E11", "S0000XA"]
+
+
+def test_an_unknown_reference_code_names_the_release_and_the_nearest_code(
+    import_file: ImportFile,
+) -> None:
+    row = only_rejection(
+        import_file("notes.jsonl", GOOD + b'{"id": "u", "text": "Note.", "codes": ["E11.6X9"]}\n')
+    )
+    assert "ICD-10-CM" in row.reason
+    assert "E11.6" in row.reason
