@@ -146,7 +146,7 @@ def manage(env: dict[str, str], *args: str) -> None:
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise StartupError(f"manage.py {args[0]} failed: {detail[-1] if detail else 'no output'}")
-    if args[0] == "seed_demo":
+    if args[0] in {"seed_demo", "load_demo_notes"}:
         say(result.stdout.rstrip())
 
 
@@ -213,6 +213,8 @@ def serve(data_dir: Path, host: str, port: int) -> None:
         manage(env, "migrate", "--noinput", "-v", "0")
         say("Loading the ICD-10-CM code set…")
         manage(env, "load_codes")
+        say("Importing the demo notes…")
+        manage(env, "load_demo_notes")
         say("Demo logins (email / password):")
         manage(env, "seed_demo")
         log_dir = data_dir / "logs"

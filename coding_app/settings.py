@@ -226,6 +226,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60, mi
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
 CELERY_TRAINING_TIME_LIMIT = env_int("CELERY_TRAINING_TIME_LIMIT", 12 * 60 * 60, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = False
+# Redis hands a late-acknowledged task that no worker acknowledged (its worker
+# was killed) to another worker once this many seconds have passed since it
+# was delivered. It must exceed the longest inference chunk; a training run
+# outlasting it is guarded by its own run status (a run already running is
+# not started twice). Sweeps for such tasks run every 10 s (sooner with a
+# shorter timeout).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, max(1, CELERY_VISIBILITY_TIMEOUT // 2)),
+    "unacked_restore_throttle": 1,
+}
 
 # --- Models ---------------------------------------------------------------------
 

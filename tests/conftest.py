@@ -72,33 +72,43 @@ def subprocess_environment() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
-    """A real Celery worker on all three queues, for the whole session."""
+def celery_worker_start(
+    env: dict[str, str], hostname: str, *, queues: str = "default,inference,training"
+) -> subprocess.Popen[bytes]:
+    """Start a real Celery worker and return once it answers a ping.
+
+    ``--pool solo`` runs tasks in the worker's own process, so killing that
+    process kills the task it was running, as a crashed machine would.
+    """
     from coding_app.celery import app
 
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        env = subprocess_environment()
-    hostname = f"test-{os.getpid()}@localhost"
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "coding_app", "worker",
-            "--queues", "default,inference,training", "--concurrency", "1",
+            "--queues", queues, "--concurrency", "1",
             "--pool", "solo", "--hostname", hostname, "--loglevel", "WARNING",
         ],
         env=env,
         cwd=BASE_DIR,
     )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the test worker {hostname} exited with {process.returncode}")
+        if app.control.ping(destination=[hostname], timeout=1.0):
+            return process
+    process.kill()
+    raise RuntimeError(f"the test worker {hostname} did not answer within 60 s")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """A real Celery worker on all three queues, for the whole session."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        env = subprocess_environment()
+    hostname = f"test-{os.getpid()}@localhost"
+    process = celery_worker_start(env, hostname)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the test worker exited with {process.returncode}")
-            replies = app.control.ping(destination=[hostname], timeout=1.0)
-            if replies:
-                break
-        else:
-            raise RuntimeError("the test worker did not answer within 60 s")
         yield hostname
     finally:
         process.terminate()

@@ -1,6 +1,19 @@
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+
+from worker.backends.base import BackendConfigError, TransientBackendError
+
+logger = logging.getLogger(__name__)
+
+# Backoff for a backend that is briefly away (a server restarting, a GPU
+# busy): 5 s, 10 s, 20 s, ... capped at five minutes, six tries in all.
+RETRY_BASE_S = 5
+RETRY_MAX_S = 300
+MAX_RETRIES = 5
 
 
 @shared_task
@@ -8,3 +21,27 @@ def import_upload_task(batch_id: int) -> None:
     from worker.services import upload_batch_run  # tasks stay adapters
 
     upload_batch_run(batch_id=batch_id, delete_files=True)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def predict_chunk_task(self: Task[Any, Any], chunk_id: int) -> None:
+    """Routed to the ``inference`` queue (late ack): a dead worker's chunk is redone."""
+    from worker.prediction_jobs import prediction_chunk_fail, prediction_chunk_run
+
+    try:
+        prediction_chunk_run(chunk_id)
+    except TransientBackendError as error:
+        retries = self.request.retries
+        if retries >= MAX_RETRIES:
+            prediction_chunk_fail(chunk_id, f"the model kept failing ({error}); gave up")
+            return
+        logger.warning("chunk %s: %s; retry %s", chunk_id, error, retries + 1)
+        countdown = min(RETRY_BASE_S * 2**retries, RETRY_MAX_S)
+        raise self.retry(exc=error, countdown=countdown) from error
+    except BackendConfigError as error:
+        prediction_chunk_fail(chunk_id, str(error))
+    except Exception as error:
+        # A bug or a time limit: the chunk must not stay "running" forever,
+        # or its job would never finish.
+        prediction_chunk_fail(chunk_id, f"stopped by an unexpected error: {error!r}")
+        raise

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from worker import api, views
+from worker import api, prediction_views, views
 
 app_name = "worker"
 urlpatterns = [
@@ -12,6 +12,10 @@ urlpatterns = [
         views.rejected_rows_csv,
         name="rejected_rows_csv",
     ),
+    path("predictions/", prediction_views.jobs, name="jobs"),
+    path("predictions/<int:job_id>/", prediction_views.job_detail, name="job_detail"),
+    path("predictions/<int:job_id>/progress/", prediction_views.job_progress, name="job_progress"),
+    path("predictions/<int:job_id>/cancel/", prediction_views.job_cancel, name="job_cancel"),
     path("api/uploads/", api.api_upload_create, name="api_upload_create"),
     path("api/uploads/<int:batch_id>/", api.api_upload_status, name="api_upload"),
 ]

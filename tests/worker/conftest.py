@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,3 +67,36 @@ def import_file(import_path: ImportPath, tmp_path: Path) -> ImportFile:
         return import_path(path, diagnoses_path=diagnoses_path, **options)
 
     return run
+
+
+CLINICAL_LINES = (
+    "Known type 2 diabetes mellitus with hyperglycemia, on metformin.",
+    "Essential hypertension, treated with enalapril.",
+    "Chest pain; troponin rising, diagnosed with acute myocardial infarction.",
+    "Community-acquired pneumonia of the right lower lobe on chest x-ray.",
+    "Chronic obstructive pulmonary disease with acute exacerbation.",
+    "Iron deficiency anemia secondary to chronic blood loss.",
+    "Urinary tract infection with Escherichia coli in the urine culture.",
+    "Major depressive disorder, single episode, moderate.",
+)
+
+
+def clinical_notes_jsonl(count: int, *, prefix: str = "note") -> bytes:
+    """``count`` short notes, each two clinical lines, as a JSONL upload."""
+    lines = []
+    for number in range(count):
+        first = CLINICAL_LINES[number % len(CLINICAL_LINES)]
+        second = CLINICAL_LINES[(number * 3 + 1) % len(CLINICAL_LINES)]
+        text = f"Visit {number}.\n{first}\n{second}"
+        lines.append(json.dumps({"id": f"{prefix}-{number}", "text": text}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def clinical_batch(import_file: ImportFile) -> Callable[..., UploadBatch]:
+    def make(count: int, *, prefix: str = "note") -> UploadBatch:
+        batch = import_file(f"{prefix}.jsonl", clinical_notes_jsonl(count, prefix=prefix))
+        assert batch.notes_created == count, batch.error
+        return batch
+
+    return make
