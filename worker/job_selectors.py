@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from worker.models import PredictionChunk, PredictionJob
+from worker.models import Prediction, PredictionChunk, PredictionJob
 
 RECENT_JOBS = 20
 
@@ -93,3 +93,12 @@ def _failed_notes(job: PredictionJob) -> int:
 
 def _note_ids(chunks: QuerySet[PredictionChunk]) -> list[int]:
     return [pk for ids in chunks.values_list("note_ids", flat=True) for pk in ids]
+
+
+def job_recent_predictions(job: PredictionJob, limit: int = 10) -> QuerySet[Prediction]:
+    """The job's latest predictions, to open a few and see what the model said."""
+    return (
+        job.predictions.select_related("note")
+        .annotate(codes=Count("suggestions"))
+        .order_by("-pk")[:limit]
+    )

@@ -51,6 +51,7 @@ def _context(job: PredictionJob) -> dict[str, object]:
         "job": job,
         "progress": progress,
         "percent": round(progress.fraction(job.notes_total) * 100),
+        "recent": job_selectors.job_recent_predictions(job),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from worker import api, prediction_views, views
+from worker import api, note_views, prediction_views, views
 
 app_name = "worker"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
         views.rejected_rows_csv,
         name="rejected_rows_csv",
     ),
+    path("<int:note_id>/", note_views.note_detail, name="note_detail"),
     path("predictions/", prediction_views.jobs, name="jobs"),
     path("predictions/<int:job_id>/", prediction_views.job_detail, name="job_detail"),
     path("predictions/<int:job_id>/progress/", prediction_views.job_progress, name="job_progress"),

@@ -110,3 +110,27 @@ def test_cancelling_from_the_page(
     assert job.status == PredictionJob.Status.CANCELLED
     assert f"Job {job.pk} is cancelled" in response.content.decode()
     assert client.get(reverse("worker:job_cancel", args=[job.pk])).status_code == 405
+
+
+def test_the_note_page_highlights_the_evidence_and_escapes_what_the_model_wrote(
+    client: Client, login_as: LoginAs, clinical_batch: MakeBatch
+) -> None:
+    from worker.models import Prediction
+
+    version = zero_shot_version_ensure()
+    batch = clinical_batch(1)
+    job = prediction_job_create(version=version, batch=batch)
+    prediction_chunk_run(job.chunks.get().pk)
+    prediction = Prediction.objects.get(job=job)
+    Prediction.objects.filter(pk=prediction.pk).update(raw_output="<script>alert(1)</script>")
+    suggestion = prediction.suggestions.order_by("rank").first()
+    assert suggestion is not None
+    login_as(Role.ADMIN)
+    job_page = client.get(reverse("worker:job_detail", args=[job.pk])).content.decode()
+    url = reverse("worker:note_detail", args=[prediction.note_id])
+    assert f'href="{url}"' in job_page
+    html = client.get(url, {"suggestion": suggestion.pk}).content.decode()
+    start, end = suggestion.evidence[0]
+    assert f"<mark>{prediction.note.text[start:end]}</mark>" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
