@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from coding_app.models import User
 
 
 class Role(models.TextChoices):
@@ -90,3 +94,16 @@ def role_required(*roles: Role) -> Callable[[View], View]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def users_with_role(role: Role) -> QuerySet[User]:
+    """Active users holding ``role`` through their groups (superusers aside)."""
+    from coding_app.models import User
+
+    permission = ROLE_PERMISSION[role]
+    return (
+        User.objects.filter(is_active=True)
+        .filter(groups__permissions__codename=permission)
+        .distinct()
+        .order_by("email")
+    )

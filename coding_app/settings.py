@@ -239,6 +239,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 
+# --- Review desk ----------------------------------------------------------------
+
+# How long a coder holds a note without the page's heartbeat renewing it.
+REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 10 * 60, minimum=30)
+REVIEW_HEARTBEAT_SECONDS = 60
+# Per mille of notes reviewed blind by two coders (100 = 10 %).
+REVIEW_DOUBLE_CODING_PER_MILLE = env_int("REVIEW_DOUBLE_CODING_PER_MILLE", 100)
+if REVIEW_DOUBLE_CODING_PER_MILLE > 1000:
+    raise ConfigError(
+        f"REVIEW_DOUBLE_CODING_PER_MILLE={REVIEW_DOUBLE_CODING_PER_MILLE} must be 0 to 1000"
+    )
+
 # --- Models ---------------------------------------------------------------------
 
 # Backend of the model version that inference uses when none is active yet:

@@ -1,0 +1,5 @@
+from review.models.audit import AuditEvent
+from review.models.reviews import Decision, Review
+from review.models.tasks import ReviewTask
+
+__all__ = ["AuditEvent", "Decision", "Review", "ReviewTask"]
