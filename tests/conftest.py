@@ -17,7 +17,7 @@ from coding_app.accounts import user_create
 from coding_app.models import User
 from coding_app.roles import Role
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.llm_fixtures"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
