@@ -17,7 +17,12 @@
     list[current].querySelector("a.code")?.click();  // show its evidence in the note
   };
   const currentItem = () => items()[current];
-  const firstOpen = () => Math.max(0, items().findIndex((item) => item.classList.contains("state-open")));
+  const isOpen = (item) => item.classList.contains("state-open");
+  const firstOpen = () => Math.max(0, items().findIndex(isOpen));
+  const nextOpen = () => {
+    const after = items().findIndex((item, i) => i > current && isOpen(item));
+    return after >= 0 ? after : firstOpen();
+  };
 
   document.addEventListener("keydown", (event) => {
     const field = event.target.closest("input, select, textarea");
@@ -27,6 +32,8 @@
       return;
     }
     if (field || event.ctrlKey || event.metaKey || event.altKey) return;
+    // The help is modal: the page behind it must not act on the keys.
+    if (help.open && event.key !== "?") return;
     const item = currentItem();
     const act = {
       "j": () => focusItem(current + 1),
@@ -56,12 +63,14 @@
 
   // After htmx redraws the work area, stay on the same suggestion, or move
   // on to the next one still open when the current one was just decided.
-  document.body.addEventListener("htmx:afterSwap", (event) => {
+  // On settle, not on swap: htmx wires up the new links only when it settles,
+  // and an unwired link would reload the page.
+  document.body.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target.id !== "work" && event.target.id !== "work") return;
     if (document.getElementById("work-error")) { focusItem(current); return; }
     const list = items();
     const stay = list[current] && list[current].classList.contains("state-open");
-    focusItem(stay ? current : firstOpen());
+    focusItem(stay ? current : nextOpen());
   });
 
   // Heartbeat: renew the lease and report the seconds the page was in use.
@@ -91,5 +100,7 @@
     window.addEventListener("pagehide", sendBeat);
   }
 
-  focusItem(firstOpen());
+  // Deferred scripts run before htmx processes the page (on DOMContentLoaded):
+  // clicking a suggestion's link any earlier follows its href and reloads.
+  document.addEventListener("DOMContentLoaded", () => focusItem(firstOpen()));
 })();
