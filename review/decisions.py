@@ -191,12 +191,12 @@ def review_submit(*, review_id: int, coder: User, expected_version: int | None =
             Suggestion.objects.filter(prediction_id=review.prediction_id)
             .exclude(pk__in=decided)
             .order_by("rank")
-            .values_list("code", flat=True)
+            .values_list("code", "valid")
         )
         if open_codes:
             raise DecisionRefused(
                 "Decide on every suggestion before submitting; still open: "
-                f"{', '.join(open_codes)}."
+                f"{', '.join(dotted(code) if valid else code for code, valid in open_codes)}."
             )
         amendment = review.submitted_at is not None
         now = timezone.now()

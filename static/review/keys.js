@@ -87,7 +87,7 @@
     const seconds = active ? (now - lastBeat) / 1000 : 0;
     lastBeat = now;
     const body = new URLSearchParams({ active_seconds: seconds.toFixed(1) });
-    fetch(url, { method: "POST", body, headers: { "X-CSRFToken": token }, credentials: "same-origin" })
+    fetch(url, { method: "POST", body, headers: { "X-CSRFToken": token }, credentials: "same-origin", keepalive: true })
       .then(async (response) => {
         const warning = document.getElementById("lease-warning");
         if (response.status === 409) { warning.textContent = await response.text(); warning.hidden = false; }

@@ -290,7 +290,7 @@ def test_submit_is_refused_while_a_suggestion_is_open(page: Page, live_server: o
 
     page.keyboard.press("s")
     expect(refusal).to_have_text(
-        "Decide on every suggestion before submitting; still open: E1165, I10, E119."
+        "Decide on every suggestion before submitting; still open: E11.65, I10, E11.9."
     )
     expect_current(suggestion(page, "E11.65"))
     page.keyboard.press("a")
@@ -298,7 +298,7 @@ def test_submit_is_refused_while_a_suggestion_is_open(page: Page, live_server: o
     expect_current(suggestion(page, "I10"))
     page.keyboard.press("s")
     expect(refusal).to_have_text(
-        "Decide on every suggestion before submitting; still open: I10, E119."
+        "Decide on every suggestion before submitting; still open: I10, E11.9."
     )
     screenshot(page, "review-submit-refused")
 
