@@ -149,7 +149,7 @@ def test_a_stale_page_is_refused_and_nothing_is_overwritten(review: Review, code
 
 def test_submit_is_refused_until_every_suggestion_is_decided(review: Review, coder: User) -> None:
     act(review, coder, "E1165", "accept")
-    with pytest.raises(DecisionRefused, match="still open: I10, E11.9"):
+    with pytest.raises(DecisionRefused, match=r"still open: I10, E11\.9"):
         review_submit(review_id=review.pk, coder=coder)
     assert Review.objects.get(pk=review.pk).status == "draft"
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,7 +14,9 @@ def test_spans_are_marked_and_the_rest_kept() -> None:
 
 
 def test_overlapping_reversed_and_out_of_range_spans_are_tidied() -> None:
-    pieces = evidence_pieces("0123456789", [[2, 5], [4, 6], [9, 2000], [8, 7], [3], ["a", 1]])
+    # Spans come from JSON stored by any backend: malformed ones must be skipped.
+    spans: list[Any] = [[2, 5], [4, 6], [9, 2000], [8, 7], [3], ["a", 1]]
+    pieces = evidence_pieces("0123456789", spans)
     assert [(p.text, p.marked) for p in pieces] == [
         ("01", False), ("2345", True), ("6", False), ("7", True), ("8", False), ("9", True),
     ]  # fmt: skip

@@ -81,7 +81,8 @@ def test_every_note_gets_one_prediction_with_ranked_suggestions_and_evidence(
         suggestions = list(prediction.suggestions.all())
         assert suggestions, prediction.raw_output
         assert [s.rank for s in suggestions] == list(range(1, len(suggestions) + 1))
-        scores = [s.score for s in suggestions]
+        scores = [s.score or 0.0 for s in suggestions]
+        assert None not in [s.score for s in suggestions]
         assert scores == sorted(scores, reverse=True)
         for start, end in suggestions[0].evidence:
             assert 0 <= start < end <= len(prediction.note.text)
@@ -178,7 +179,7 @@ def test_a_model_that_cannot_load_fails_the_job_with_the_reason(
         name="missing-llm", backend="transformers", base_model=str(tmp_path / "no-such-model")
     )
     job = prediction_job_create(version=broken, batch=clinical_batch(2))
-    predict_chunk_task.apply(args=[job.chunks.get().pk])
+    predict_chunk_task.apply(args=(job.chunks.get().pk,))
     job.refresh_from_db()
     assert job.status == PredictionJob.Status.FAILED
     assert "no-such-model" in job.error
@@ -195,7 +196,7 @@ def test_a_server_that_never_answers_is_retried_then_reported(
     )  # fmt: skip
     job = prediction_job_create(version=offline, batch=clinical_batch(1))
     # Eager apply runs the retries at once instead of after their backoff.
-    predict_chunk_task.apply(args=[job.chunks.get().pk])
+    predict_chunk_task.apply(args=(job.chunks.get().pk,))
     job.refresh_from_db()
     chunk = job.chunks.get()
     assert job.status == PredictionJob.Status.FAILED

@@ -6,12 +6,13 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from coding_app.celery import app
 from tests.conftest import celery_worker_start, subprocess_environment
-from worker.models import Prediction, PredictionChunk, PredictionJob, UploadBatch
+from worker.models import ModelVersion, Prediction, PredictionChunk, PredictionJob, UploadBatch
 from worker.prediction_jobs import prediction_job_create
 from worker.versions import zero_shot_version_ensure
 
@@ -46,6 +47,43 @@ def test_an_embedding_job_runs_on_a_real_worker(
     assert job.status == PredictionJob.Status.DONE, job.error
     assert Prediction.objects.filter(job=job).count() == 7
     assert set(job.chunks.values_list("status", flat=True)) == {PredictionChunk.Status.DONE}
+
+
+def llm_job_check(job: PredictionJob, notes: int) -> None:
+    from worker.llm.prompts import PROMPT_VERSION
+
+    wait_for(finished(job), 240, "the job to finish")
+    assert job.status == PredictionJob.Status.DONE, job.error
+    predictions = Prediction.objects.filter(job=job)
+    assert predictions.count() == notes
+    for prediction in predictions:
+        assert prediction.prompt_version == PROMPT_VERSION
+        assert prediction.raw_output.strip()
+        # Whatever the tiny model wrote is either read as codes or kept with
+        # the reason it could not be.
+        assert prediction.suggestions.exists() or prediction.parse_problem
+
+
+def test_a_transformers_job_runs_on_a_real_worker(
+    celery_worker_process: str, clinical_batch: MakeBatch, tiny_llm_dir: Path
+) -> None:
+    version = ModelVersion.objects.create(
+        name="tiny-llm", backend="transformers", base_model=str(tiny_llm_dir),
+        options={"max_new_tokens": 48, "batch_size": 2},
+    )  # fmt: skip
+    job = prediction_job_create(version=version, batch=clinical_batch(3), chunk_size=2)
+    llm_job_check(job, 3)
+
+
+def test_an_openai_job_runs_on_a_real_worker_against_transformers_serve(
+    celery_worker_process: str, clinical_batch: MakeBatch, tiny_llm_dir: Path, openai_server: str
+) -> None:
+    version = ModelVersion.objects.create(
+        name="tiny-served", backend="openai", base_model=str(tiny_llm_dir),
+        options={"base_url": openai_server, "max_new_tokens": 48, "concurrency": 2},
+    )  # fmt: skip
+    job = prediction_job_create(version=version, batch=clinical_batch(3), chunk_size=3)
+    llm_job_check(job, 3)
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_a_new_worker_finishes_without_duplicates(
@@ -93,4 +131,3 @@ def test_a_worker_killed_mid_job_loses_nothing_and_a_new_worker_finishes_without
                 worker.terminate()
                 worker.wait(30)
         app.control.add_consumer("inference", reply=True, timeout=2)
-
