@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from training import views
 
@@ -6,4 +6,6 @@ app_name = "training"
 urlpatterns = [
     path("", views.manage_home, name="manage_home"),
     path("workers/", views.worker_status, name="worker_status"),
+    path("exports/", include("training.export_urls")),
+    path("runs/", include("training.run_urls")),
 ]

@@ -1,0 +1,2 @@
+"""Training models: export snapshots (``exports``), training runs and
+evaluations (``runs``). Each module adds its import line here."""
