@@ -267,6 +267,20 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "http://127.0.0.1:8001/v1")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "not-needed")
 MODEL_DIR = env_path("MODEL_DIR", DATA_DIR / "models")
 
+# --- Training and promotion -------------------------------------------------------
+
+# A candidate is promoted without a click when its category-level micro F1
+# on the held-out notes beats the active version's by at least the margin
+# and no chapter's F1 falls by more than the drop (both in F1 points, 0-1).
+try:
+    PROMOTION_MARGIN = float(env_str("PROMOTION_MARGIN", "0.01"))
+    PROMOTION_MAX_CHAPTER_DROP = float(env_str("PROMOTION_MAX_CHAPTER_DROP", "0.05"))
+except ValueError as _error:
+    raise ConfigError(f"PROMOTION_MARGIN and PROMOTION_MAX_CHAPTER_DROP: {_error}") from None
+PROMOTION_AUTOMATIC = env_bool("PROMOTION_AUTOMATIC", True)
+# How often celery beat looks at the retraining schedule.
+RETRAIN_CHECK_MINUTES = env_int("RETRAIN_CHECK_MINUTES", 10, minimum=1)
+
 # --- Logging --------------------------------------------------------------------
 
 LOGGING = {

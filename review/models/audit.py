@@ -29,6 +29,10 @@ class AuditEvent(models.Model):
         LEASE_RELEASED = "lease_released", "Lease released"
         LEASE_EXPIRED = "lease_expired", "Lease expired"
         NOTE_REASSIGNED = "note_reassigned", "Note reassigned"
+        TRAINING_RUN_STARTED = "training_run_started", "Training run started"
+        TRAINING_RUN_CANCELLED = "training_run_cancelled", "Training run cancelled"
+        MODEL_PROMOTED = "model_promoted", "Model version promoted"
+        MODEL_ROLLED_BACK = "model_rolled_back", "Model version rolled back"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -2,3 +2,6 @@
 evaluations (``runs``). Each module adds its import line here."""
 
 from training.models.exports import ExportSnapshot as ExportSnapshot
+from training.models.runs import Evaluation as Evaluation
+from training.models.runs import RetrainSchedule as RetrainSchedule
+from training.models.runs import TrainingRun as TrainingRun
