@@ -29,6 +29,12 @@ class AuditEvent(models.Model):
         LEASE_RELEASED = "lease_released", "Lease released"
         LEASE_EXPIRED = "lease_expired", "Lease expired"
         NOTE_REASSIGNED = "note_reassigned", "Note reassigned"
+        # Reading is recorded too: who looked at statistics, notes and exports.
+        STATS_VIEWED = "stats_viewed", "Statistics viewed"
+        NOTE_OPENED_BY_AUDITOR = "note_opened_by_auditor", "Note opened by auditor"
+        AUDIT_EXPORTED = "audit_exported", "Audit trail exported"
+        EXPORT_CREATED = "export_created", "Export created"
+        EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
         TRAINING_RUN_STARTED = "training_run_started", "Training run started"
         TRAINING_RUN_CANCELLED = "training_run_cancelled", "Training run cancelled"
         MODEL_PROMOTED = "model_promoted", "Model version promoted"
@@ -52,6 +58,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            # The audit trail filtered by action, newest first.
+            models.Index(fields=["kind", "-created_at"], name="audit_kind_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} by {self.actor_id}"
