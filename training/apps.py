@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = "Training and promotion"
+
+    def ready(self) -> None:
+        # Celery discovers ``training.tasks`` only; the export task lives
+        # with the exports and registers here.
+        import training.exports.tasks  # noqa: F401
