@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def review_make(
     comment: str = "",
     slot: int = 1,
     submitted: bool = True,
-    submitted_at: timezone.datetime | None = None,
+    submitted_at: dt.datetime | None = None,
 ) -> Review:
     """A review of the note's prediction; suggestions not in ``choices`` are
     accepted."""

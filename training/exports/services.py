@@ -61,7 +61,8 @@ def export_snapshot_create(
         snapshot = ExportSnapshot.objects.create(
             kind=kind, filters=parsed.as_json(), created_by=created_by
         )
-        export_snapshot_write_task.delay_on_commit(snapshot.pk)
+        pk = snapshot.pk
+        transaction.on_commit(lambda: export_snapshot_write_task.delay(pk))
     return snapshot
 
 

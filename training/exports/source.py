@@ -68,7 +68,8 @@ class ReviewRecord:
 
 
 def _where(filters: ExportFilters) -> tuple[str, list[Any]]:
-    clauses, params = ["r.status = 'submitted'"], []
+    clauses: list[str] = ["r.status = 'submitted'"]
+    params: list[Any] = []
     if filters.date_from:
         clauses.append("r.submitted_at >= %s")
         params.append(_day_start(filters.date_from))
@@ -171,8 +172,24 @@ def review_records(filters: ExportFilters, release_id: int | None) -> Iterator[R
         with raw.cursor(name="training_export_rows") as cursor:
             cursor.itersize = FETCH_ROWS
             cursor.execute(sql, params)
-            for *head, replaced, replaced_by, relations in cursor:
-                replacements = (
-                    list(zip(replaced, replaced_by, relations, strict=True)) if replaced else []
-                )
-                yield ReviewRecord(*head, replacements)
+            for row in cursor:
+                yield _record(row)
+
+
+def _record(row: tuple[Any, ...]) -> ReviewRecord:
+    replaced, replaced_by, relations = row[12], row[13], row[14]
+    return ReviewRecord(
+        review_id=row[0],
+        note_id=row[1],
+        coder_id=row[2],
+        comment=row[3],
+        model_version_id=row[4],
+        prompt_version=row[5],
+        reasoning=row[6],
+        note_text=row[7],
+        decision_ids=row[8],
+        final=row[9],
+        changed=row[10],
+        suggested=row[11],
+        replacements=list(zip(replaced, replaced_by, relations, strict=True)) if replaced else [],
+    )
