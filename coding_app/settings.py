@@ -280,6 +280,13 @@ except ValueError as _error:
 PROMOTION_AUTOMATIC = env_bool("PROMOTION_AUTOMATIC", True)
 # How often celery beat looks at the retraining schedule.
 RETRAIN_CHECK_MINUTES = env_int("RETRAIN_CHECK_MINUTES", 10, minimum=1)
+# The task reads the schedule (stored in the database) at each tick.
+CELERY_BEAT_SCHEDULE = {
+    "retrain-check": {
+        "task": "training.tasks.retrain_check_task",
+        "schedule": RETRAIN_CHECK_MINUTES * 60.0,
+    },
+}
 
 # --- Logging --------------------------------------------------------------------
 
