@@ -136,8 +136,9 @@ def training_run_cancel(*, run: TrainingRun, by: User) -> TrainingRun:
     return locked
 
 
-def training_run_execute(*, run_id: int) -> None:
-    """Train, save a candidate version, evaluate it; safe to run twice."""
+def training_run_execute(*, run_id: int, evaluation_note_ids: Sequence[int] | None = None) -> None:
+    """Train, save a candidate version, evaluate it (on the held-out notes,
+    or on ``evaluation_note_ids``); safe to run twice."""
     with training_lock():
         run = _claim(run_id)
         if run is None:
@@ -145,7 +146,7 @@ def training_run_execute(*, run_id: int) -> None:
         reporter = RunReporter(run)
         try:
             version = _train(run, reporter)
-            evaluation = evaluation_run(run=run, candidate=version)
+            evaluation = evaluation_run(run=run, candidate=version, note_ids=evaluation_note_ids)
             reporter.log(f"Evaluation: {evaluation.rule.get('why', '')}")
             _finish(run, TrainingRun.Status.DONE)
         except RunCancelled as stop:
@@ -243,7 +244,8 @@ def evaluation_run(
 ) -> Evaluation:
     """Candidate against the active version on the held-out notes (or
     ``note_ids``), stored; promotes when the rule says so."""
-    labels = str(run.hyperparameters.get("labels", LABELS_REVIEWS))
+    hyper = run.hyperparameters
+    labels = str(hyper.get("evaluation_labels") or hyper.get("labels", LABELS_REVIEWS))
     ids = list(note_ids) if note_ids is not None else holdout_note_ids(labels=labels)
     gold = gold_codes(source=labels, note_ids=ids)
     ids = [i for i in ids if gold.get(i)]

@@ -2,7 +2,8 @@
 chapter, with full-code precision, recall and F1, sortable and filterable.
 
 Chapters group codes by the chapter of their category in the active
-release; codes the release does not know fall under chapter ``?``.
+release; codes the release does not know fall under chapter ``?``. Read from
+the weekly rollups, so a date range counts whole weeks.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from review.stats.filters import StatsFilter, StatsFilterError
-from review.stats.model_vs_coder import OUTCOMES, _reviews_cte
-from review.stats.sql import decision_codes_sql, f1, fetch_dicts, ratio
+from review.stats.model_vs_coder import OUTCOMES
+from review.stats.sql import f1, fetch_dicts, ratio, release_id, time_zone
 
 COUNT_COLUMNS = ("suggested", *OUTCOMES, "added", "tp", "fp", "fn")
 SORTS = ("group", *COUNT_COLUMNS, "precision", "recall", "f1")
@@ -42,56 +43,22 @@ class BreakdownQuery:
 
 
 def _sql(stats_filter: StatsFilter, query: BreakdownQuery) -> tuple[str, dict[str, Any]]:
-    cte, params = _reviews_cte(stats_filter)
-    group = "p.code" if query.by == "code" else "p.chapter"
+    where, params = stats_filter.weeks_where("s", time_zone())
+    group = "s.label" if query.by == "code" else "coalesce(nullif(s.chapter, ''), '?')"
     # Chapters are numbers kept as text: 2 comes before 10.
     by_group = "lpad(grp, 8, '0')" if query.by == "chapter" else "grp"
     sort = by_group if query.sort == "group" else query.sort
     direction = "DESC" if query.descending else "ASC"
+    sums = ", ".join(f"sum(s.{name})::bigint AS {name}" for name in COUNT_COLUMNS)
     params = {**params, "search": query.search.upper().replace(".", "") + "%",
-              "min_suggested": query.min_suggested, "limit": query.limit}  # fmt: skip
-    sums = ", ".join(f"sum(coalesce(o.{n}, 0))::bigint AS {n}" for n in (*OUTCOMES, "added"))
-    # Per review and code: did the model have it, did the coder keep it, and
-    # what became of the suggestion; then summed per code or chapter.
+              "min_suggested": query.min_suggested, "limit": query.limit,
+              "release_id": release_id()}  # fmt: skip
     sql = f"""
-        WITH {cte},
-        codes AS ({decision_codes_sql("rv")}),
-        presence AS (
-            SELECT c.review_id, c.code, coalesce(k.chapter, '?') AS chapter,
-                   bool_or(c.side = 1) AS m, bool_or(c.side = 2) AS h
-            FROM codes c
-            LEFT JOIN coding_app_code k ON k.release_id = %(release_id)s AND k.code = c.cat
-            GROUP BY c.review_id, c.code, coalesce(k.chapter, '?')
-        ),
-        outcome AS (
-            SELECT d.review_id, d.code,
-                   count(d.suggestion_id) AS suggested,
-                   count(*) FILTER (WHERE d.action = 'accept') AS accepted,
-                   count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'ancestor')
-                       AS replaced_more_specific,
-                   count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'descendant')
-                       AS replaced_less_specific,
-                   count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'sibling')
-                       AS replaced_sibling,
-                   count(*) FILTER (WHERE d.action = 'replace'
-                                    AND d.relation NOT IN ('ancestor', 'descendant', 'sibling'))
-                       AS replaced_elsewhere,
-                   count(*) FILTER (WHERE d.action = 'reject') AS rejected,
-                   count(*) FILTER (WHERE d.action = 'add') AS added
-            FROM review_decision d JOIN rv ON rv.id = d.review_id
-            GROUP BY d.review_id, d.code
-        ),
-        grouped AS (
-            SELECT {group} AS grp,
-                   sum(coalesce(o.suggested, 0))::bigint AS suggested,
-                   {sums},
-                   count(*) FILTER (WHERE p.m AND p.h) AS tp,
-                   count(*) FILTER (WHERE p.m AND NOT p.h) AS fp,
-                   count(*) FILTER (WHERE p.h AND NOT p.m) AS fn
-            FROM presence p
-            LEFT JOIN outcome o ON o.review_id = p.review_id AND o.code = p.code
-            WHERE {group} LIKE %(search)s
-            GROUP BY {group}
+        WITH grouped AS (
+            SELECT {group} AS grp, {sums}
+            FROM review_labelweekstats s
+            WHERE {where} AND s.level = 'code' AND {group} LIKE %(search)s
+            GROUP BY 1
         )
         SELECT g.*, k.description,
                CASE WHEN tp + fp > 0 THEN tp::float / (tp + fp) ELSE 0 END AS precision,

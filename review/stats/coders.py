@@ -40,23 +40,24 @@ def _sql(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
             FROM rv LEFT JOIN review_decision d ON d.review_id = rv.id
             GROUP BY rv.id, rv.coder_id, rv.seconds_on_task, rv.prediction_id, rv.slot
         ),
+        -- On double-coded notes: did a coder of that slot reject or replace
+        -- any suggestion? (Both slots, whatever the filter: the other coder's
+        -- review may fall outside the range.)
+        slot_changed AS (
+            SELECT t.prediction_id, t.slot,
+                   bool_or(d.suggestion_id IS NOT NULL AND d.action <> 'accept') AS changed
+            FROM review_reviewtask t
+            JOIN review_review o ON o.task_id = t.id AND o.status = 'submitted'
+            JOIN review_decision d ON d.review_id = o.id
+            WHERE t.double_coded
+            GROUP BY t.prediction_id, t.slot
+        ),
         judged AS (
-            SELECT p.*, other.id IS NOT NULL AS double_coded,
-                   coalesce(other.overturned, FALSE) AS overturned
+            SELECT p.*, other.prediction_id IS NOT NULL AS double_coded,
+                   coalesce(other.changed, FALSE) AS overturned
             FROM per_review p
-            LEFT JOIN LATERAL (
-                SELECT o.id, EXISTS (
-                           SELECT 1 FROM review_decision od
-                           WHERE od.review_id = o.id AND od.suggestion_id IS NOT NULL
-                             AND od.action <> 'accept'
-                       ) AS overturned
-                FROM review_reviewtask ot
-                JOIN review_review o ON o.task_id = ot.id
-                WHERE ot.prediction_id = p.prediction_id AND ot.slot <> p.slot
-                  AND o.status = 'submitted' AND o.coder_id <> p.coder_id
-                ORDER BY o.submitted_at DESC
-                LIMIT 1
-            ) other ON TRUE
+            LEFT JOIN slot_changed other
+                ON other.prediction_id = p.prediction_id AND other.slot = 3 - p.slot
         )
         SELECT j.coder_id, u.email, count(*) AS reviews,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY j.seconds_on_task) AS median_seconds,

@@ -41,6 +41,26 @@ class StatsFilter:
             params["until"] = self.until
         return " AND ".join(parts), params
 
+    def weeks_where(self, alias: str, time_zone: str) -> tuple[str, dict[str, Any]]:
+        """An SQL condition on weekly rollup rows (table ``alias``): the weeks
+        from the one holding ``since`` to the one holding the range's last
+        moment, so a range is widened to whole weeks."""
+        parts = ["TRUE"]
+        params: dict[str, Any] = {"tz": time_zone}
+        if self.model_version_id is not None:
+            parts.append(f"{alias}.version_id = %(model_version_id)s")
+            params["model_version_id"] = self.model_version_id
+        if self.since is not None:
+            parts.append(f"{alias}.week >= date_trunc('week', %(since)s AT TIME ZONE %(tz)s)::date")
+            params["since"] = self.since
+        if self.until is not None:
+            parts.append(
+                f"{alias}.week <= date_trunc('week', "
+                "(%(until)s - interval '1 microsecond') AT TIME ZONE %(tz)s)::date"
+            )
+            params["until"] = self.until
+        return " AND ".join(parts), params
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "model_version_id": self.model_version_id,

@@ -1,12 +1,12 @@
 """The model against the coders: precision, recall and F1 at three levels,
-per model version and week, the outcome of the suggestions, and where the
-model fails (per chapter and per code).
+per model version and week, and the outcome of the suggestions.
 
 Precision is the share of the model's codes the coder kept, recall the share
 of the coder's final codes the model had, both over the code sets of each
 submitted review mapped to a level (see ``sql.py``), summed over reviews
 (micro) or averaged over labels (macro), exactly as
-``coding_app.codes.metrics.level_scores`` defines them.
+``coding_app.codes.metrics.level_scores`` defines them. The figures are sums
+over the weekly rollups (``rollup.py``), so a date range counts whole weeks.
 """
 
 from __future__ import annotations
@@ -16,16 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from review.stats.filters import StatsFilter
-from review.stats.sql import (
-    LEVELS,
-    decision_codes_sql,
-    f1,
-    fetch_dicts,
-    labelled_sql,
-    ratio,
-    release_id,
-    time_zone,
-)
+from review.stats.sql import LEVELS, f1, fetch_dicts, ratio, time_zone
 
 # How a replacement stands to the suggestion it replaced
 # (``hierarchy.relation(suggested, replacement)``): ancestor means the
@@ -39,43 +30,35 @@ OUTCOMES = (
     "rejected",
 )
 
-
-def _reviews_cte(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
-    where, params = stats_filter.where("r")
-    params = {**params, "tz": time_zone(), "release_id": release_id()}
-    cte = f"""
-        rv AS MATERIALIZED (
-            SELECT r.id, r.model_version_id AS version_id,
-                   date_trunc('week', r.submitted_at AT TIME ZONE %(tz)s)::date AS week
-            FROM review_review r
-            WHERE {where}
-        )
-    """
-    return cte, params
+# What became of the decisions ``d`` of a group, one column per outcome.
+OUTCOME_COUNTS_SQL = """
+    count(d.suggestion_id) AS suggested,
+    count(*) FILTER (WHERE d.action = 'accept') AS accepted,
+    count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'ancestor')
+        AS replaced_more_specific,
+    count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'descendant')
+        AS replaced_less_specific,
+    count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'sibling')
+        AS replaced_sibling,
+    count(*) FILTER (WHERE d.action = 'replace'
+                     AND d.relation NOT IN ('ancestor', 'descendant', 'sibling'))
+        AS replaced_elsewhere,
+    count(*) FILTER (WHERE d.action = 'reject') AS rejected,
+    count(*) FILTER (WHERE d.action = 'add') AS added
+"""
 
 
 def _scores_sql(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
-    cte, params = _reviews_cte(stats_filter)
+    where, params = stats_filter.weeks_where("s", time_zone())
     # Grouping sets give, in one pass, the per-label counts per version and
     # week, per version, and overall; macro scores average over the labels of
     # each of those groups.
     sql = f"""
-        WITH {cte},
-        codes AS ({decision_codes_sql("rv")}),
-        labelled AS ({labelled_sql("codes")}),
-        presence AS (
-            SELECT l.level, rv.version_id, rv.week, l.label,
-                   bool_or(l.side = 1) AS m, bool_or(l.side = 2) AS h
-            FROM labelled l JOIN rv ON rv.id = l.review_id
-            GROUP BY l.level, l.review_id, rv.version_id, rv.week, l.label
-        ),
-        per_label AS (
-            SELECT level, version_id, week, label,
-                   GROUPING(version_id, week) AS grain,
-                   count(*) FILTER (WHERE m AND h) AS tp,
-                   count(*) FILTER (WHERE m AND NOT h) AS fp,
-                   count(*) FILTER (WHERE h AND NOT m) AS fn
-            FROM presence
+        WITH per_label AS (
+            SELECT level, version_id, week, label, GROUPING(version_id, week) AS grain,
+                   sum(tp) AS tp, sum(fp) AS fp, sum(fn) AS fn
+            FROM review_labelweekstats s
+            WHERE {where}
             GROUP BY GROUPING SETS (
                 (level, version_id, week, label), (level, version_id, label), (level, label)
             )
@@ -87,6 +70,31 @@ def _scores_sql(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
                avg(CASE WHEN tp > 0 THEN 2.0 * tp / (2 * tp + fp + fn) ELSE 0 END) AS f1_macro
         FROM per_label
         GROUP BY grain, level, version_id, week
+    """
+    return sql, params
+
+
+def _outcomes_sql(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
+    where, params = stats_filter.weeks_where("s", time_zone())
+    sums = ", ".join(f"sum(s.{name})::bigint AS {name}" for name in (*OUTCOMES, "added"))
+    sql = f"""
+        WITH counts AS (
+            SELECT s.version_id, s.week, sum(s.suggested)::bigint AS suggested, {sums}
+            FROM review_labelweekstats s
+            WHERE {where} AND s.level = 'code'
+            GROUP BY s.version_id, s.week
+        ),
+        weeks AS (
+            SELECT c.*, coalesce(w.reviews, 0) AS reviews
+            FROM counts c
+            LEFT JOIN review_reviewweekstats w
+                ON w.version_id = c.version_id AND w.week = c.week
+        )
+        SELECT GROUPING(version_id, week) AS grain, version_id, week,
+               sum(reviews)::bigint AS reviews, sum(suggested)::bigint AS suggested,
+               {", ".join(f"sum({name})::bigint AS {name}" for name in (*OUTCOMES, "added"))}
+        FROM weeks
+        GROUP BY GROUPING SETS ((version_id, week), (version_id), ())
     """
     return sql, params
 
@@ -130,42 +138,18 @@ def _scores(row: dict[str, Any]) -> Scores:
     )  # fmt: skip
 
 
-def _outcomes_sql(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
-    cte, params = _reviews_cte(stats_filter)
-    sql = f"""
-        WITH {cte}
-        SELECT GROUPING(rv.version_id, rv.week) AS grain, rv.version_id, rv.week,
-               count(DISTINCT d.review_id) AS reviews,
-               count(d.suggestion_id) AS suggested,
-               count(*) FILTER (WHERE d.action = 'accept') AS accepted,
-               count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'ancestor')
-                   AS replaced_more_specific,
-               count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'descendant')
-                   AS replaced_less_specific,
-               count(*) FILTER (WHERE d.action = 'replace' AND d.relation = 'sibling')
-                   AS replaced_sibling,
-               count(*) FILTER (WHERE d.action = 'replace'
-                                AND d.relation NOT IN ('ancestor', 'descendant', 'sibling'))
-                   AS replaced_elsewhere,
-               count(*) FILTER (WHERE d.action = 'reject') AS rejected,
-               count(*) FILTER (WHERE d.action = 'add') AS added,
-               count(*) FILTER (WHERE d.action <> 'reject') AS final
-        FROM review_decision d JOIN rv ON rv.id = d.review_id
-        GROUP BY GROUPING SETS ((rv.version_id, rv.week), (rv.version_id), ())
-    """
-    return sql, params
-
-
-def outcome_shares(counts: dict[str, Any]) -> dict[str, float]:
+def outcome_shares(counts: dict[str, int]) -> dict[str, float]:
     """Each outcome as a share of the suggestions; added codes as a share of
-    the coders' final codes."""
+    the coders' final codes (accepted, replacements and added)."""
     shares = {name: ratio(counts[name], counts["suggested"]) for name in OUTCOMES}
     shares["added"] = ratio(counts["added"], counts["final"])
     return shares
 
 
-def _week(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
+def _outcomes(row: dict[str, Any]) -> dict[str, Any]:
+    counts = {name: int(row[name]) for name in ("reviews", "suggested", *OUTCOMES, "added")}
+    counts["final"] = counts["suggested"] - counts["rejected"] + counts["added"]
+    return {"counts": counts, "shares": outcome_shares(counts)}
 
 
 def model_vs_coders(stats_filter: StatsFilter) -> dict[str, Any]:
@@ -175,35 +159,26 @@ def model_vs_coders(stats_filter: StatsFilter) -> dict[str, Any]:
     ``outcomes``; ``versions`` and ``weeks`` are lists of the same, keyed by
     ``version_id`` (and ``week``, the Monday that starts it).
     """
-    sql, params = _scores_sql(stats_filter)
     groups: dict[tuple[int, Any, Any], dict[str, Any]] = {}
-    for row in fetch_dicts(sql, params):
+    for row in fetch_dicts(*_scores_sql(stats_filter)):
         key = (int(row["grain"]), row["version_id"], row["week"])
         group = groups.setdefault(key, {"levels": {}})
         group["levels"][row["level"]] = _scores(row).as_dict()
-    sql, params = _outcomes_sql(stats_filter)
-    for row in fetch_dicts(sql, params):
+    for row in fetch_dicts(*_outcomes_sql(stats_filter)):
         key = (int(row["grain"]), row["version_id"], row["week"])
-        counts = {
-            name: int(row[name]) for name in (*OUTCOMES, "reviews", "suggested", "added", "final")
-        }
-        group = groups.setdefault(key, {"levels": {}})
-        group["outcomes"] = {"counts": counts, "shares": outcome_shares(counts)}
+        groups.setdefault(key, {"levels": {}})["outcomes"] = _outcomes(row)
     for group in groups.values():
         # Always the same order, so the same data gives the same JSON.
         group["levels"] = {n: group["levels"][n] for n in LEVELS if n in group["levels"]}
     empty: dict[str, Any] = {"levels": {}, "outcomes": {"counts": {}, "shares": {}}}
-    overall = groups.get((3, None, None), empty)
-    versions = [
-        {"version_id": key[1], **value} for key, value in sorted(groups.items(), key=_order)
-        if key[0] == 1
-    ]  # fmt: skip
-    weeks = [
-        {"version_id": key[1], "week": _week(key[2]), **value}
-        for key, value in sorted(groups.items(), key=_order)
-        if key[0] == 0
-    ]
-    return {"overall": overall, "versions": versions, "weeks": weeks}
+    ordered = sorted(groups.items(), key=_order)
+    return {
+        "overall": groups.get((3, None, None), empty),
+        "versions": [{"version_id": k[1], **v} for k, v in ordered if k[0] == 1],
+        "weeks": [
+            {"version_id": k[1], "week": k[2].isoformat(), **v} for k, v in ordered if k[0] == 0
+        ],
+    }
 
 
 def _order(item: tuple[tuple[int, Any, Any], Any]) -> tuple[int, int, dt.date]:

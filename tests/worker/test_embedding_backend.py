@@ -21,7 +21,12 @@ from coding_app.codes.hierarchy import Hierarchy
 from tests.coding_app.test_codes_support import packaged_hierarchy
 from worker.backends import embedding_backend
 from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
-from worker.backends.embedding_backend import PROMPT_VERSION, QUOTE_CHARS, EmbeddingBackend
+from worker.backends.embedding_backend import (
+    PROMPT_VERSION,
+    QUOTE_CHARS,
+    EmbeddingBackend,
+    ranking_options,
+)
 from worker.embedding import code_index
 from worker.embedding.code_index import CodeIndex
 from worker.embedding.encoder import PACKAGED_ENCODER
@@ -231,6 +236,12 @@ def test_long_sentences_are_quoted_short(backend: EmbeddingBackend) -> None:
     quote = code.rationale.split("“")[1].split("”")[0]
     assert len(quote) <= QUOTE_CHARS
     assert quote.endswith("…")
+
+
+def test_the_job_options_of_a_version_are_not_refused_as_unknown() -> None:
+    # job_batch_size is read by the prediction job; refusing it would fail
+    # every job of a version that sets it.
+    assert ranking_options({"job_batch_size": 4, "top_k": 3}).top_k == 3
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,12 @@ class NotePrediction:
     prompt_version: str = ""
 
 
+# Options of a model version that the prediction job reads, not the
+# backend (how many notes go to one ``predict`` call); a backend that checks
+# its options strictly must let these through.
+JOB_OPTIONS = frozenset({"job_batch_size"})
+
+
 class TransientBackendError(Exception):
     """A failure worth retrying (a timeout, a server restarting, a 5xx)."""
 

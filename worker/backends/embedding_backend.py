@@ -31,6 +31,7 @@ import torch
 from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
 from worker.backends.base import (
+    JOB_OPTIONS,
     BackendConfigError,
     BackendSpec,
     NotePrediction,
@@ -117,6 +118,7 @@ _OPTION_RANGES: dict[str, tuple[float, float]] = {
 def ranking_options(options: Mapping[str, Any]) -> RankingOptions:
     """Validated options; raises ``BackendConfigError`` naming the bad one."""
     known = {f.name: f.type for f in fields(RankingOptions)}
+    options = {name: value for name, value in options.items() if name not in JOB_OPTIONS}
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise BackendConfigError(

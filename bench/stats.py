@@ -1,0 +1,219 @@
+"""Time the statistics pages' queries over 1,000,000 decisions.
+
+Run from the repository root with DATABASE_URL (and REDIS_URL) set. The bench
+creates its own database ``coding_desk_bench_stats`` on the same server,
+migrates it, loads the code set, generates the data in SQL (INSERT ...
+SELECT over generate_series: 180,000 notes and predictions, 20,000 of them
+double coded, 200,000 submitted reviews of 5 decisions each by 40 coders
+over 26 weeks and 3 model versions), runs each page's query set a few times
+and drops the database again.
+
+The last line printed is one JSON object:
+{"decisions": 1000000, "seconds": <the slowest page's query set, median of runs>}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DATABASE = "coding_desk_bench_stats"
+PREDICTIONS = 180_000
+DOUBLE_CODED = 20_000
+CODERS = 40
+RUNS = 3
+
+
+def _server_url(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_server_url(url, "postgres"), autocommit=True) as connection:
+        connection.execute(statement)
+
+
+GENERATE = """
+SELECT setseed(0.42);
+CREATE TEMP TABLE pool AS
+    SELECT (row_number() OVER (ORDER BY code))::int AS i, code
+    FROM coding_app_code
+    WHERE release_id = %(release)s AND billable AND id %% 17 = 0;
+INSERT INTO worker_note (source, external_id, text, text_sha256, text_seen_before,
+                         reference_codes, metadata, created_at, batch_id)
+    SELECT 'bench', 'b-' || g, 'Bench note ' || g, md5(g::text), false, '[]', '{}', now(),
+           %(batch)s
+    FROM generate_series(1, %(predictions)s) g;
+INSERT INTO worker_prediction (prompt_version, reasoning, raw_output, parse_problem,
+                               created_at, model_version_id, note_id)
+    SELECT '', '', '', '', now(), (%(versions)s::int[])[1 + n.id %% 3], n.id
+    FROM worker_note n WHERE n.batch_id = %(batch)s;
+-- Half the predictions have 5 suggestions, half 4 (their reviews add a
+-- code); code frequencies are skewed, as real ones are.
+INSERT INTO worker_suggestion (rank, code, valid, problem, score, evidence, rationale,
+                               prediction_id)
+    SELECT r, pool.code, true, '', 0.5, '[]', '', q.id
+    FROM (SELECT p.id, r, 1 + floor(power(random(), 2) * (SELECT count(*) FROM pool))::int AS i
+          FROM worker_prediction p
+          CROSS JOIN generate_series(1, 5) r
+          JOIN worker_note n ON n.id = p.note_id AND n.batch_id = %(batch)s
+          WHERE r <= 4 + (p.id %% 2 = 0)::int) q (id, r, i)
+    JOIN pool ON pool.i = q.i;
+INSERT INTO review_reviewtask (slot, double_coded, priority, state, created_at, note_id,
+                               prediction_id)
+    SELECT s.slot, p.id < (SELECT min(id) FROM worker_prediction) + %(double)s, 0, 'done',
+           now(), p.note_id, p.id
+    FROM worker_prediction p CROSS JOIN generate_series(1, 2) s (slot)
+    WHERE s.slot = 1 OR p.id < (SELECT min(id) FROM worker_prediction) + %(double)s;
+INSERT INTO review_review (prompt_version, status, version, comment, seconds_on_task,
+                           started_at, updated_at, submitted_at, coder_id, model_version_id,
+                           note_id, prediction_id, task_id)
+    SELECT '', 'submitted', 1, '', random() * 240, now(), now(),
+           now() - random() * interval '182 days',
+           (%(coders)s::int[])[1 + (t.prediction_id + t.slot) %% %(coder_count)s],
+           p.model_version_id, t.note_id, t.prediction_id, t.id
+    FROM review_reviewtask t JOIN worker_prediction p ON p.id = t.prediction_id;
+-- Both coders of a note mostly decide alike: the draw is the suggestion's
+-- own most of the time, a fresh one otherwise.
+INSERT INTO review_decision (action, code, replacement, reason, relation, comment,
+                             created_at, updated_at, suggestion_id, review_id)
+    SELECT CASE WHEN u < 0.72 THEN 'accept' WHEN u < 0.82 THEN 'reject' ELSE 'replace' END,
+           code,
+           CASE WHEN u >= 0.82 THEN (SELECT pool.code FROM pool WHERE pool.i = 1 + sid %% 500)
+                ELSE '' END,
+           CASE WHEN u >= 0.72 AND u < 0.82 THEN 'not_documented' ELSE '' END,
+           CASE WHEN u >= 0.82 THEN (ARRAY['ancestor', 'descendant', 'sibling',
+                                           'same_category', 'unrelated'])[1 + sid %% 5]
+                ELSE '' END,
+           '', now(), now(), sid, rid
+    FROM (SELECT r.id AS rid, s.id AS sid, s.code,
+                 CASE WHEN random() < 0.8 THEN ((s.id * 2654435761) %% 1000) / 1000.0
+                      ELSE random() END AS u
+          FROM review_review r JOIN worker_suggestion s ON s.prediction_id = r.prediction_id
+         ) q;
+INSERT INTO review_decision (action, code, replacement, reason, relation, comment,
+                             created_at, updated_at, suggestion_id, review_id)
+    SELECT 'add', pool.code, '', '', '', '', now(), now(), NULL, r.id
+    FROM review_review r
+    JOIN pool ON pool.i = 1 + (r.id * 7919) %% (SELECT count(*) FROM pool)
+    WHERE r.prediction_id %% 2 = 1;
+ANALYZE;
+"""
+
+
+def generate() -> int:
+    from django.db import connection
+
+    from coding_app.codes.store import active_release
+    from coding_app.models import User
+    from worker.models import ModelVersion, UploadBatch
+
+    release = active_release()
+    assert release is not None
+    batch = UploadBatch.objects.create(source="bench", file_name="bench", status="done")
+    versions = [
+        ModelVersion.objects.create(name=f"bench-v{i}", backend="embedding", base_model="bench")
+        for i in range(1, 4)
+    ]
+    coders = User.objects.bulk_create(
+        User(email=f"coder{i}@bench.example", password="!") for i in range(CODERS)
+    )
+    params = {
+        "release": release.pk, "batch": batch.pk, "predictions": PREDICTIONS,
+        "double": DOUBLE_CODED, "versions": [v.pk for v in versions],
+        "coders": [c.pk for c in coders], "coder_count": CODERS,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        for statement in GENERATE.split(";\n"):
+            if statement.strip():
+                cursor.execute(statement, params)
+        cursor.execute("SELECT count(*) FROM review_decision")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def page_query_sets() -> dict[str, Callable[[], object]]:
+    """What each statistics page asks the database for (all versions, all time)."""
+    from review.stats.breakdown import BreakdownQuery, breakdown
+    from review.stats.coder_agreement import coder_agreement
+    from review.stats.coders import coder_profiles
+    from review.stats.filters import StatsFilter
+    from review.stats.model_vs_coder import model_vs_coders
+    from worker.models import ModelVersion
+
+    everything = StatsFilter()
+    one_version = StatsFilter(model_version_id=ModelVersion.objects.order_by("pk").first().pk)  # type: ignore[union-attr]
+    return {
+        "overview": lambda: (model_vs_coders(everything), breakdown(everything, BreakdownQuery())),
+        "overview, one version": lambda: (
+            model_vs_coders(one_version),
+            breakdown(one_version, BreakdownQuery()),
+        ),
+        "codes": lambda: breakdown(everything, BreakdownQuery(by="code", limit=200)),
+        "coder agreement": lambda: coder_agreement(everything),
+        "coders": lambda: coder_profiles(everything),
+    }
+
+
+def main() -> None:
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench makes its own database).")
+    # --keep leaves the database for a look at the plans; --reuse times a kept one.
+    keep, reuse = "--keep" in sys.argv, "--reuse" in sys.argv
+    if not reuse:
+        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+        _admin(url, f"CREATE DATABASE {BENCH_DATABASE}")
+    os.environ["DATABASE_URL"] = _server_url(url, BENCH_DATABASE)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from review.models import Decision
+    from review.stats.rollup import stats_refresh
+
+    try:
+        started = time.perf_counter()
+        if reuse:
+            decisions = Decision.objects.count()
+        else:
+            call_command("migrate", verbosity=0)
+            call_command("load_codes", verbosity=0)
+            decisions = generate()
+        print(f"setup and data: {time.perf_counter() - started:.1f} s, {decisions:,} decisions")
+        refresh = stats_refresh()
+        print(f"rollup refresh (background, after submissions): {refresh.seconds:.1f} s")
+        medians: dict[str, float] = {}
+        print(f"{'page query set':<24}{'median s':>10}{'slowest s':>11}")
+        for name, run in page_query_sets().items():
+            times = []
+            for _ in range(RUNS):
+                began = time.perf_counter()
+                run()
+                times.append(time.perf_counter() - began)
+            medians[name] = statistics.median(times)
+            print(f"{name:<24}{medians[name]:>10.3f}{max(times):>11.3f}")
+    finally:
+        connections.close_all()
+        if not keep:
+            _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+    print(json.dumps({"decisions": decisions, "seconds": round(max(medians.values()), 3)}))
+
+
+if __name__ == "__main__":
+    main()

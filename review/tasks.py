@@ -1,0 +1,13 @@
+"""Background work of the review app: adapters that call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(queue="default")
+def stats_refresh_task() -> None:
+    from review.stats.rollup import refresh_started, stats_refresh
+
+    refresh_started()
+    stats_refresh()
