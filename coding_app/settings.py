@@ -266,6 +266,11 @@ LLM_BASE_MODEL = env_str("LLM_BASE_MODEL", "Qwen/Qwen2.5-0.5B-Instruct")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "http://127.0.0.1:8001/v1")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "not-needed")
 MODEL_DIR = env_path("MODEL_DIR", DATA_DIR / "models")
+# Chapters (numbers, e.g. "4,9,10") whose billable codes the embedding
+# backend may suggest; empty for all. Embedding all ~74,000 codes takes
+# minutes on a CPU (once; the matrix is cached under MODEL_DIR), so the test
+# suite narrows it to the chapters its notes are about.
+EMBEDDING_CODE_CHAPTERS = env_list("EMBEDDING_CODE_CHAPTERS", [])
 
 # --- Training and promotion -------------------------------------------------------
 

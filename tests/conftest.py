@@ -21,6 +21,27 @@ pytest_plugins = ["tests.browser", "tests.llm_fixtures"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
+# The chapters the test notes are about (infections, blood, endocrine,
+# mental, circulatory, respiratory, genitourinary, symptoms): ~6,000 codes
+# embed in seconds, where all ~74,000 take minutes on a CI machine.
+TEST_EMBEDDING_CHAPTERS = ["1", "3", "4", "5", "9", "10", "14", "18"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _narrow_embedding_codes() -> Iterator[None]:
+    """Every embedding backend of the session, in this process and in the
+    workers and servers it starts, ranks only the test chapters' codes."""
+    from django.conf import settings
+
+    saved = settings.EMBEDDING_CODE_CHAPTERS, os.environ.get("EMBEDDING_CODE_CHAPTERS")
+    settings.EMBEDDING_CODE_CHAPTERS = TEST_EMBEDDING_CHAPTERS
+    os.environ["EMBEDDING_CODE_CHAPTERS"] = ",".join(TEST_EMBEDDING_CHAPTERS)
+    yield
+    settings.EMBEDDING_CODE_CHAPTERS = saved[0]
+    if saved[1] is None:
+        os.environ.pop("EMBEDDING_CODE_CHAPTERS", None)
+    else:
+        os.environ["EMBEDDING_CODE_CHAPTERS"] = saved[1]
 
 
 @pytest.fixture(autouse=True)

@@ -41,8 +41,13 @@ def backend_build(spec: BackendSpec) -> Backend:
     if spec.backend == ModelVersion.Backend.EMBEDDING:
         from worker.backends.embedding_backend import EmbeddingBackend
 
+        chapters = set(settings.EMBEDDING_CODE_CHAPTERS)
         return EmbeddingBackend(
-            spec, hierarchy, cache_dir=settings.MODEL_DIR / "cache", release_key=release_key()
+            spec,
+            hierarchy,
+            cache_dir=settings.MODEL_DIR / "cache",
+            release_key=release_key(),
+            entries=[e for e in hierarchy if e.chapter in chapters] if chapters else None,
         )
     if spec.backend == ModelVersion.Backend.TRANSFORMERS:
         from worker.backends.transformers_backend import TransformersBackend
