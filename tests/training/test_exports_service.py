@@ -82,7 +82,7 @@ def test_a_note_stays_on_its_side_across_exports_with_other_filters(
     admin: User, make_user: Callable[..., User]
 ) -> None:
     first, second = make_user(Role.CODER), make_user(Role.CODER)
-    notes = [note_in(split, prefix=f"d{i}-") for i in range(3) for split in Split]
+    notes = [note_in(split, prefix=f"d{i}{split}-") for i in range(3) for split in Split]
     for i, note in enumerate(notes):
         review_make(note, first if i % 2 else second)
     everything = exported_notes(export("sft", admin))
