@@ -104,7 +104,10 @@ def test_sha256_of_each_file_and_of_the_checksums_match_the_disk(admin: User, co
     assert snapshot.path is not None
     sums = (snapshot.path / "SHA256SUMS").read_bytes()
     assert snapshot.sha256 == hashlib.sha256(sums).hexdigest()
-    listed = dict(reversed(line.split("  ")) for line in sums.decode().splitlines())
+    listed = {}
+    for line in sums.decode().splitlines():
+        digest, name = line.split("  ")
+        listed[name] = digest
     assert set(listed) == set(snapshot.files) == {"train.jsonl", "validation.jsonl", "manifest.txt"}
     for name, facts in snapshot.files.items():
         data = (snapshot.path / name).read_bytes()
