@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from coding_app.models import CodeRelease, User
 from coding_app.roles import Role, user_has_role
+from review.audit import audit
+from review.models import AuditEvent
 from training.exports.files import FileDigest, checksums_write
 from training.exports.filters import ExportFilterError, filters_check_kind, filters_parse
 from training.exports.writers import ExportEmpty, ExportWritten, export_files_write
@@ -60,6 +62,13 @@ def export_snapshot_create(
     with transaction.atomic():
         snapshot = ExportSnapshot.objects.create(
             kind=kind, filters=parsed.as_json(), created_by=created_by
+        )
+        audit(
+            AuditEvent.Kind.EXPORT_CREATED,
+            actor=created_by,
+            snapshot_id=snapshot.pk,
+            export_kind=kind,
+            filters=snapshot.filters,
         )
         pk = snapshot.pk
         transaction.on_commit(lambda: export_snapshot_write_task.delay(pk))
