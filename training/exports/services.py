@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -90,9 +91,9 @@ def export_snapshot_write(*, snapshot_id: int) -> ExportSnapshot:
             kind=snapshot.kind, filters=filters, release=release, folder=work
         )
         digest = checksums_write(work, written.files)
-        final = root / f"{snapshot.pk}-{snapshot.kind}"
-        if final.exists():  # left by an earlier try that died before saving
-            shutil.rmtree(final)
+        # A random part keeps two databases sharing one storage folder (a
+        # test run beside the desk, say) from ever writing the same folder.
+        final = root / f"{snapshot.pk}-{snapshot.kind}-{secrets.token_hex(4)}"
         os.replace(work, final)
     except Exception as error:
         shutil.rmtree(work, ignore_errors=True)
