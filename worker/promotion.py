@@ -58,10 +58,11 @@ def model_version_rollback(*, backend: str, by: User | None) -> tuple[ModelVersi
         raise PromotionRefused(f"{current.name} has no earlier active version to go back to.")
     current.status = ModelVersion.Status.RETIRED
     current.save(update_fields=["status"])
+    # Its promotion stays as it was, so a second rollback walks further back
+    # along the promotions; who rolled back is the caller's audit record.
     previous.status = ModelVersion.Status.ACTIVE
-    previous.promoted_by = by
-    previous.promoted_at = timezone.now()
-    previous.save(update_fields=["status", "promoted_by", "promoted_at"])
+    previous.save(update_fields=["status"])
+    del by
     return previous, current
 
 
@@ -69,9 +70,13 @@ def _previous(current: ModelVersion, versions: list[ModelVersion]) -> ModelVersi
     """The retired version promoted last before ``current``; else its parent
     (the zero-shot start was made active without a promotion)."""
     retired = [v for v in versions if v.status == ModelVersion.Status.RETIRED]
-    promoted = [v for v in retired if v.promoted_at is not None and v.pk != current.pk]
-    if current.promoted_at is not None:
-        promoted = [v for v in promoted if v.promoted_at and v.promoted_at <= current.promoted_at]
+    promoted = [
+        v
+        for v in retired
+        if v.promoted_at is not None
+        and current.promoted_at is not None
+        and v.promoted_at <= current.promoted_at
+    ]
     if promoted:
         return max(promoted, key=lambda v: (v.promoted_at, v.pk))
     parent = next((v for v in retired if v.pk == current.parent_id), None)
