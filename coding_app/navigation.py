@@ -24,6 +24,7 @@ class NavLink:
 NAV_LINKS = [
     NavLink("Review desk", "review:desk_home", Role.CODER),
     NavLink("Statistics", "review:audit_home", Role.AUDITOR),
+    NavLink("Exports", "training:exports:list", Role.AUDITOR),
     NavLink("Manage", "training:manage_home", Role.ADMIN),
 ]
 

@@ -137,3 +137,12 @@ def test_the_manage_home_links_to_the_exports(
     login_as(Role.ADMIN)
     page = client.get(reverse("training:manage_home"))
     assert reverse("training:exports:list").encode() in page.content
+
+
+def test_an_auditor_finds_the_exports_in_the_navigation(
+    client: Client, login_as: Callable[[Role], User]
+) -> None:
+    login_as(Role.AUDITOR)
+    page = client.get(reverse("training:exports:list"))
+    assert f'href="{reverse("training:exports:list")}"'.encode() in page.content
+    assert b">Exports<" in page.content
