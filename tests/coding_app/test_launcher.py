@@ -89,6 +89,9 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+# Two whole starts (initdb, migrations, the code set, demo notes, a worker
+# that starts predicting them) take minutes on a busy two-core machine.
+@pytest.mark.timeout(600)
 def test_run_command_serves_the_site_on_embedded_services_and_stops_cleanly(
     data_dir: Path,
 ) -> None:
