@@ -20,7 +20,10 @@ CSV_FILE = "agreement.csv"
 
 def agreement_files_write(*, filters: ExportFilters, folder: Path) -> ExportWritten:
     from review.stats.report import agreement_report, agreement_report_csv_rows
+    from review.stats.rollup import stats_refresh
 
+    # The report reads the weekly rollups; an export is figures as of now.
+    stats_refresh()
     report = agreement_report(
         model_version_id=filters.model_version,
         since=filters.date_from,
