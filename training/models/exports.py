@@ -21,8 +21,8 @@ class ExportSnapshot(models.Model):
     file, which lists every file with its own digest (so one value pins the
     whole snapshot, and ``sha256sum -c SHA256SUMS`` checks it on disk).
     ``manifest.txt`` in the folder holds the decision ids the snapshot was
-    built from, one per line, ascending: a file rather than a column, so a
-    million ids cost nothing to the row.
+    built from, one per line in the order of the rows: a file rather than a
+    column, so a million ids cost nothing to the row.
     """
 
     class Kind(models.TextChoices):
