@@ -109,15 +109,12 @@ def training_run_create(
 
 
 def _snapshot_now(method: str, created_by: User | None) -> ExportSnapshot:
-    """ "Build one now from all reviews": an export of the run's kind."""
-    from training.exports import export_snapshot_create  # type: ignore[attr-defined]
+    """An export of the run's kind from all reviews ("build one now")."""
+    from training.exports.services import export_snapshot_create
 
     if created_by is None:
         raise RunRefused("A scheduled LLM run needs an export snapshot chosen by an admin")
-    snapshot: ExportSnapshot = export_snapshot_create(
-        kind=method, filters={}, created_by=created_by
-    )
-    return snapshot
+    return export_snapshot_create(kind=method, filters={}, created_by=created_by)
 
 
 def training_run_cancel(*, run: TrainingRun, by: User) -> TrainingRun:

@@ -1,0 +1,89 @@
+"""LLM runs (SFT, DPO, KTO, GRPO) on the tiny local model: a few LoRA steps
+each, an adapter the ``transformers`` backend loads and predicts with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from coding_app.models import User
+from coding_app.roles import Role
+from tests.training.export_support import note_in, review_make, storage
+from tests.training.run_support import code_set, model_dir
+from training.models import ExportSnapshot, TrainingRun
+from training.run_llm import trl_settings
+from training.runs import training_run_create, training_run_execute
+from training.splits import Split
+from worker.backends.base import NoteText
+from worker.backends.loading import backend_for
+from worker.models import ModelVersion
+
+__all__ = ["code_set", "model_dir", "storage"]
+
+pytestmark = pytest.mark.django_db
+
+TINY = {"max_steps": 2, "batch_size": 2, "lora_r": 4, "lora_alpha": 8, "max_length": 1024,
+        "max_completion_length": 16, "num_generations": 2, "labels": "reviews"}  # fmt: skip
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    """Reviews to export (a replaced code, an added one, one accepted); the admin."""
+    coder = make_user(Role.CODER)
+    sibling = note_in(Split.TRAIN, codes=("E1169", "I10"), prefix="r-sib")
+    review_make(sibling, coder, {"E1169": ("replace", "E1165")}, comment="Hyperglycemia.")
+    added = note_in(Split.TRAIN, codes=("E1165",), prefix="r-add")
+    review_make(added, coder, added=["I10"])
+    review_make(note_in(Split.TRAIN, prefix="r-acc"), coder)
+    return make_user(Role.ADMIN)
+
+
+@pytest.mark.parametrize("method", ["sft", "dpo", "kto", "grpo"])
+def test_an_llm_run_trains_a_lora_adapter_that_the_transformers_backend_uses(
+    method: str, admin: User, tiny_llm_dir: Path, model_dir: Path
+) -> None:
+    base = ModelVersion.objects.create(
+        name="tiny", backend="transformers", base_model=str(tiny_llm_dir),
+        options={"max_new_tokens": 8},
+    )  # fmt: skip
+    # No snapshot chosen: "build one now from all reviews".
+    run = training_run_create(
+        method=method, base_version=base, hyperparameters=TINY, created_by=admin, enqueue=False
+    )
+    assert run.snapshot is not None
+    assert run.snapshot.kind == method
+
+    training_run_execute(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.DONE, run.error + run.log
+    assert run.snapshot is not None
+    assert run.snapshot.status == ExportSnapshot.Status.DONE
+    assert run.progress["step"] == 2
+    assert run.progress["history"]
+    version = run.produced_version
+    assert version is not None
+    adapter = Path(version.adapter_path)
+    assert adapter.is_relative_to(model_dir / "runs" / str(run.pk))
+    assert (adapter / "adapter_config.json").is_file()
+    assert version.backend == "transformers"
+    assert version.parent == base
+    # No reviewed held-out notes yet: evaluated on nothing, so an admin decides.
+    assert run.evaluation.notes == 0
+    assert version.status == ModelVersion.Status.CANDIDATE
+    (prediction,) = backend_for(version).predict([NoteText(1, "Type 2 diabetes, on insulin.")])
+    assert prediction.raw_output
+
+
+def test_on_a_gpu_the_same_run_uses_bf16_and_gradient_checkpointing() -> None:
+    on_gpu = trl_settings("sft", {}, cuda=True)
+    on_cpu = trl_settings("sft", {}, cuda=False)
+    assert on_gpu["bf16"] is True
+    assert on_gpu["gradient_checkpointing"] is True
+    assert "bf16" not in on_cpu
+    # GRPO's batch always holds whole groups of generations.
+    grpo = trl_settings("grpo", {"batch_size": 5, "num_generations": 4}, cuda=False)
+    assert grpo["per_device_train_batch_size"] == 4
+    assert "max_length" not in grpo
