@@ -5,8 +5,10 @@ creates its own database ``coding_desk_bench_stats`` on the same server,
 migrates it, loads the code set, generates the data in SQL (INSERT ...
 SELECT over generate_series: 180,000 notes and predictions, 20,000 of them
 double coded, 200,000 submitted reviews of 5 decisions each by 40 coders
-over 26 weeks and 3 model versions), runs each page's query set a few times
-and drops the database again.
+over 26 weeks and 3 model versions), refreshes the statistics rollups (the
+background job after submissions), runs each page's query set a few times
+and drops the database again. It also prints, for information, what the
+figures computed on demand for a date range cost.
 
 The last line printed is one JSON object:
 {"decisions": 1000000, "seconds": <the slowest page's query set, median of runs>}.
@@ -21,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DATABASE = "coding_desk_bench_stats"
@@ -127,7 +130,7 @@ def generate() -> int:
     coders = User.objects.bulk_create(
         User(email=f"coder{i}@bench.example", password="!") for i in range(CODERS)
     )
-    params = {
+    params: dict[str, Any] = {
         "release": release.pk, "batch": batch.pk, "predictions": PREDICTIONS,
         "double": DOUBLE_CODED, "versions": [v.pk for v in versions],
         "coders": [c.pk for c in coders], "coder_count": CODERS,
@@ -143,25 +146,42 @@ def generate() -> int:
 
 
 def page_query_sets() -> dict[str, Callable[[], object]]:
-    """What each statistics page asks the database for (all versions, all time)."""
+    """What each statistics page asks the database for."""
     from review.stats.breakdown import BreakdownQuery, breakdown
-    from review.stats.coder_agreement import coder_agreement
-    from review.stats.coders import coder_profiles
     from review.stats.filters import StatsFilter
     from review.stats.model_vs_coder import model_vs_coders
+    from review.stats.rollup import figures_for, latest_refresh
     from worker.models import ModelVersion
 
     everything = StatsFilter()
-    one_version = StatsFilter(model_version_id=ModelVersion.objects.order_by("pk").first().pk)  # type: ignore[union-attr]
+    first = ModelVersion.objects.order_by("pk").values_list("pk", flat=True).first()
+    one_version = StatsFilter(model_version_id=first)
     return {
-        "overview": lambda: (model_vs_coders(everything), breakdown(everything, BreakdownQuery())),
+        "overview": lambda: (
+            latest_refresh(),
+            model_vs_coders(everything),
+            breakdown(everything, BreakdownQuery()),
+        ),
         "overview, one version": lambda: (
             model_vs_coders(one_version),
             breakdown(one_version, BreakdownQuery()),
         ),
         "codes": lambda: breakdown(everything, BreakdownQuery(by="code", limit=200)),
-        "coder agreement": lambda: coder_agreement(everything),
-        "coders": lambda: coder_profiles(everything),
+        "coder agreement": lambda: figures_for(everything),
+        "coders": lambda: figures_for(one_version),
+    }
+
+
+def on_demand() -> dict[str, Callable[[], object]]:
+    """What a date range costs: coder figures computed while the page waits."""
+    from review.stats.coder_agreement import coder_agreement
+    from review.stats.coders import coder_profiles
+    from review.stats.filters import stats_filter
+
+    recent = stats_filter(since="2000-01-01")
+    return {
+        "coder agreement, dated": lambda: coder_agreement(recent),
+        "coders, dated": lambda: coder_profiles(recent),
     }
 
 
@@ -208,6 +228,11 @@ def main() -> None:
                 times.append(time.perf_counter() - began)
             medians[name] = statistics.median(times)
             print(f"{name:<24}{medians[name]:>10.3f}{max(times):>11.3f}")
+        print("computed on demand (a date range), once each:")
+        for name, run in on_demand().items():
+            began = time.perf_counter()
+            run()
+            print(f"{name:<24}{time.perf_counter() - began:>10.3f}")
     finally:
         connections.close_all()
         if not keep:

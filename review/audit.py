@@ -14,9 +14,10 @@ def audit(
     actor: User | None,
     task: ReviewTask | None = None,
     review: Review | None = None,
+    note_id: int | None = None,
     **payload: Any,
 ) -> AuditEvent:
-    note_id = review.note_id if review else task.note_id if task else None
+    note_id = review.note_id if review else task.note_id if task else note_id
     return AuditEvent.objects.create(
         kind=kind, actor=actor, task=task or (review.task if review else None), review=review,
         note_id=note_id, payload=payload,

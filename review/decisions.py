@@ -22,6 +22,7 @@ from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
 from review.audit import audit
 from review.models import AuditEvent, Decision, Review, ReviewTask
+from review.stats.rollup import stats_refresh_soon
 from worker.models import Suggestion
 
 
@@ -206,6 +207,8 @@ def review_submit(*, review_id: int, coder: User, expected_version: int | None =
         ReviewTask.objects.filter(pk=review.task_id).update(
             state=ReviewTask.State.DONE, leased_by=None, lease_expires_at=None
         )
+        # The statistics' rollups count submitted reviews: recompute soon.
+        transaction.on_commit(stats_refresh_soon)
         audit(
             AuditEvent.Kind.REVIEW_SUBMITTED, actor=coder, review=review,
             final_codes=sorted(final_codes(review)), amendment=amendment,
@@ -225,6 +228,7 @@ def review_reopen(*, review_id: int, coder: User) -> Review:
         review.status = Review.Status.DRAFT
         review.version += 1
         review.save(update_fields=["status", "version", "updated_at"])
+        transaction.on_commit(stats_refresh_soon)
         audit(
             AuditEvent.Kind.REVIEW_REOPENED, actor=coder, review=review,
             final_codes=sorted(final_codes(review)),

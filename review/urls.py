@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review import views
+from review import audit_views, stats_views, views
 
 app_name = "review"
 urlpatterns = [
@@ -25,5 +25,13 @@ urlpatterns = [
     path("queue/", views.queue_admin, name="queue_admin"),
     path("queue/tasks/<int:task_id>/release/", views.queue_release, name="queue_release"),
     path("queue/tasks/<int:task_id>/reassign/", views.queue_reassign, name="queue_reassign"),
-    path("audit/", views.audit_home, name="audit_home"),
+    path("audit/", stats_views.audit_home, name="audit_home"),
+    path("audit/codes/", stats_views.stats_codes, name="stats_codes"),
+    path("audit/agreement/", stats_views.stats_agreement, name="stats_agreement"),
+    path("audit/coders/", stats_views.stats_coders, name="stats_coders"),
+    path("audit/refresh/", stats_views.stats_refresh_request, name="stats_refresh"),
+    path("audit/stats/<slug:name>.<slug:fmt>", stats_views.stats_download, name="stats_download"),
+    path("audit/events/", audit_views.audit_events_page, name="audit_events"),
+    path("audit/events.csv", audit_views.audit_events_csv, name="audit_events_csv"),
+    path("audit/notes/<int:note_id>/", audit_views.audit_note, name="audit_note"),
 ]

@@ -242,9 +242,3 @@ def queue_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
     except queue.QueueError as error:
         messages.error(request, str(error))
     return redirect("review:queue_admin")
-
-
-@require_GET
-@role_required(Role.AUDITOR)
-def audit_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "review/audit_home.html")

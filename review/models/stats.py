@@ -75,6 +75,10 @@ class StatsRefresh(models.Model):
     decisions = models.IntegerField()
     seconds = models.FloatField()
     time_zone = models.CharField(max_length=64)
+    # Figures that need each note's code sets (coder agreement with its
+    # bootstrap, coder profiles), computed for the views without a date
+    # range: "all" and "version:<id>", each {"coder_agreement", "coders"}.
+    precomputed = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-finished_at", "-pk"]

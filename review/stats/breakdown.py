@@ -23,7 +23,8 @@ GROUPINGS = ("code", "chapter")
 @dataclass(frozen=True)
 class BreakdownQuery:
     """One breakdown table: by ``code`` or ``chapter``, rows whose code or
-    chapter starts with ``search`` (any when empty), with at least
+    chapter starts with ``search`` (any when empty), of codes in ``chapter``
+    (any when empty), with at least
     ``min_suggested`` suggestions, sorted by ``sort``, at most ``limit``."""
 
     by: str = "chapter"
@@ -32,6 +33,7 @@ class BreakdownQuery:
     descending: bool = True
     min_suggested: int = 0
     limit: int = 200
+    chapter: str = ""
 
     def __post_init__(self) -> None:
         if self.by not in GROUPINGS:
@@ -51,13 +53,14 @@ def _sql(stats_filter: StatsFilter, query: BreakdownQuery) -> tuple[str, dict[st
     direction = "DESC" if query.descending else "ASC"
     sums = ", ".join(f"sum(s.{name})::bigint AS {name}" for name in COUNT_COLUMNS)
     params = {**params, "search": query.search.upper().replace(".", "") + "%",
-              "min_suggested": query.min_suggested, "limit": query.limit,
+              "min_suggested": query.min_suggested, "limit": query.limit, "chapter": query.chapter,
               "release_id": release_id()}  # fmt: skip
     sql = f"""
         WITH grouped AS (
             SELECT {group} AS grp, {sums}
             FROM review_labelweekstats s
             WHERE {where} AND s.level = 'code' AND {group} LIKE %(search)s
+              AND (%(chapter)s = '' OR s.chapter = %(chapter)s)
             GROUP BY 1
         )
         SELECT g.*, k.description,

@@ -1,7 +1,7 @@
 """Coder against coder on blind double-coded notes.
 
-A pair is the two submitted reviews (slots 1 and 2, two different coders) of
-one prediction; when a slot was reviewed more than once, its latest
+A pair is the two submitted reviews (slots 1 and 2 of a prediction chosen
+for double coding, two different coders); when a slot was reviewed more than once, its latest
 submission counts. The coders' final code sets are mapped to the three
 levels (``sql.py``) and compared:
 
@@ -41,24 +41,32 @@ Floats = npt.NDArray[np.float64]
 
 def _pairs_cte(stats_filter: StatsFilter) -> tuple[str, dict[str, Any]]:
     # The date range applies to when the pair was complete: its later review.
-    where, params = stats_filter.where("a", "greatest(a.submitted_at, b.submitted_at)")
+    where, params = stats_filter.where(
+        "a", "greatest(a.submitted_at, b.submitted_at)", submitted=False
+    )
     cte = f"""
-        latest AS (
-            SELECT DISTINCT ON (r.task_id) r.id, r.task_id, r.coder_id, r.model_version_id,
-                   r.submitted_at, r.status
-            FROM review_review r
-            WHERE r.status = 'submitted'
+        first AS (
+            SELECT DISTINCT ON (r.task_id) r.id, r.coder_id, r.model_version_id,
+                   r.submitted_at, t.prediction_id
+            FROM review_reviewtask t
+            JOIN review_review r ON r.task_id = t.id
+            WHERE t.double_coded AND t.slot = 1 AND r.status = 'submitted'
+            ORDER BY r.task_id, r.submitted_at DESC, r.id DESC
+        ),
+        second AS (
+            SELECT DISTINCT ON (r.task_id) r.id, r.coder_id, r.submitted_at, t.prediction_id
+            FROM review_reviewtask t
+            JOIN review_review r ON r.task_id = t.id
+            WHERE t.double_coded AND t.slot = 2 AND r.status = 'submitted'
             ORDER BY r.task_id, r.submitted_at DESC, r.id DESC
         ),
         pairs AS MATERIALIZED (
-            SELECT (row_number() OVER (ORDER BY ta.prediction_id) - 1)::int AS pair,
+            SELECT (row_number() OVER (ORDER BY a.prediction_id) - 1)::int AS pair,
                    a.id AS first_id, b.id AS second_id,
                    a.coder_id AS first_coder, b.coder_id AS second_coder,
                    a.submitted_at AS first_at, b.submitted_at AS second_at
-            FROM latest a
-            JOIN review_reviewtask ta ON ta.id = a.task_id AND ta.slot = 1
-            JOIN review_reviewtask tb ON tb.prediction_id = ta.prediction_id AND tb.slot = 2
-            JOIN latest b ON b.task_id = tb.id
+            FROM first a
+            JOIN second b ON b.prediction_id = a.prediction_id
             WHERE a.coder_id <> b.coder_id AND {where}
         ),
         rv AS (
@@ -215,36 +223,51 @@ def _bootstrap(
     """Resample notes with replacement; the figures of each resample.
 
     A resample is a vector of weights (how often each note was drawn), so a
-    whole chunk of resamples is a matrix product, never a loop over notes.
+    chunk of resamples is a few matrix products and sums over contiguous
+    runs of entries, never a Python loop over notes or labels.
     """
     rng = np.random.default_rng(SEED)
     n = presence.notes
     units = float(n * len(presence.labels))
-    # Entries of the labels in the kappa table, sorted by label, so that a
-    # chunk's counts per label are sums over contiguous runs.
-    wanted = np.isin(presence.label_index, top)
-    position = np.full(len(presence.labels), -1, dtype=np.int64)
-    position[top] = np.arange(len(top))
-    entry_label = position[presence.label_index[wanted]]
-    entry_pair, entry_kind = presence.pairs[wanted], presence.kinds[wanted]
+    groups, pairs, starts, columns = _kappa_entries(presence, top)
+    counts = np.stack(note_counts, axis=1)  # notes x (both, first, second)
     f1s, alphas, kappas = [], [], []
     for start in range(0, resamples, CHUNK):
         size = min(CHUNK, resamples - start)
-        weights = rng.multinomial(n, np.full(n, 1 / n), size=size).astype(float)
-        both, first, second = (weights @ counts for counts in note_counts)
+        drawn = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        weights = np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n)
+        weights = weights.astype(np.float32)
+        sums = weights @ counts.astype(np.float32)
+        both, first, second = (sums[:, kind].astype(float) for kind in (0, 1, 2))
         f1s.append(f1_between(both, first, second))
         alphas.append(alpha_binary(both, first, second, units))
-        per_label = [np.zeros((size, len(top))) for _ in range(3)]
-        for kind in (0, 1, 2):
-            chosen = entry_kind == kind
-            # Scatter-add each entry's weight into its label's column.
-            np.add.at(per_label[kind].T, entry_label[chosen], weights[:, entry_pair[chosen]].T)
-        kappas.append(kappa_binary(*per_label, notes=float(n)))
+        per_group = np.zeros((size, 3 * len(top)))
+        if pairs.size:
+            per_group[:, columns] = np.add.reduceat(weights[:, pairs], starts, axis=1)
+        per_kind = per_group.reshape(size, 3, len(top))
+        kappas.append(kappa_binary(per_kind[:, 0], per_kind[:, 1], per_kind[:, 2], notes=float(n)))
+    del groups
     return {
         "f1": np.concatenate(f1s),
         "alpha": np.concatenate(alphas),
         "kappa": np.concatenate(kappas, axis=0),
     }
+
+
+def _kappa_entries(
+    presence: Presence, top: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], ...]:
+    """The entries of the kappa table's labels, sorted by (kind, label): their
+    notes, where each run of one (kind, label) starts, and that run's column
+    (kind * labels + position) in a chunk's per-label sums."""
+    position = np.full(len(presence.labels), -1, dtype=np.int64)
+    position[top] = np.arange(len(top))
+    wanted = position[presence.label_index] >= 0
+    group = presence.kinds[wanted] * len(top) + position[presence.label_index[wanted]]
+    order = np.argsort(group, kind="stable")
+    group, pairs = group[order], presence.pairs[wanted][order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if group.size else group
+    return group, pairs, starts, group[starts]
 
 
 def coder_agreement(stats_filter: StatsFilter, *, resamples: int = RESAMPLES) -> dict[str, Any]:

@@ -23,11 +23,13 @@ class StatsFilter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
-    def where(self, alias: str = "r", moment: str = "") -> tuple[str, dict[str, Any]]:
+    def where(
+        self, alias: str = "r", moment: str = "", *, submitted: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         """An SQL condition on submitted reviews (table ``alias``) and its
         parameters; the date range applies to ``moment`` (an SQL expression,
         the review's submission by default)."""
-        parts = [f"{alias}.status = 'submitted'"]
+        parts = [f"{alias}.status = 'submitted'" if submitted else "TRUE"]
         moment = moment or f"{alias}.submitted_at"
         params: dict[str, Any] = {}
         if self.model_version_id is not None:

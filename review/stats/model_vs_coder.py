@@ -147,7 +147,7 @@ def outcome_shares(counts: dict[str, int]) -> dict[str, float]:
 
 
 def _outcomes(row: dict[str, Any]) -> dict[str, Any]:
-    counts = {name: int(row[name]) for name in ("reviews", "suggested", *OUTCOMES, "added")}
+    counts = {name: int(row[name] or 0) for name in ("reviews", "suggested", *OUTCOMES, "added")}
     counts["final"] = counts["suggested"] - counts["rejected"] + counts["added"]
     return {"counts": counts, "shares": outcome_shares(counts)}
 

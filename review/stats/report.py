@@ -1,8 +1,10 @@
 """The agreement report: every statistic of the dashboard in one JSON-ready
 dict, and the same as CSV rows (for the training app's exports too).
 
-The report holds no timestamp of its own: the same data and filter give the
+The report holds no timestamp of its own, only the time of the rollup
+refresh it reads (``rollups_as_of``): the same refresh and filter give the
 same report, byte for byte, so an export of it can be checked by its hash.
+Call ``review.stats.rollup.stats_refresh()`` first for figures as of now.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from review.stats.breakdown import BreakdownQuery, breakdown
-from review.stats.coder_agreement import coder_agreement
-from review.stats.coders import coder_profiles
 from review.stats.filters import StatsFilter, stats_filter
 from review.stats.model_vs_coder import model_vs_coders
+from review.stats.rollup import figures_for, latest_refresh
 from review.stats.sql import LEVELS
 
 CSV_HEADER = ["section", "version_id", "week", "level", "group", "metric", "value",
@@ -39,14 +40,15 @@ def report_for(chosen: StatsFilter) -> dict[str, Any]:
     from coding_app.codes.store import active_release
 
     release = active_release()
+    refresh = latest_refresh()
     return {
         "filter": chosen.as_dict(),
         "code_release": release.name if release else None,
+        "rollups_as_of": refresh.finished_at.isoformat() if refresh else None,
         "model_vs_coders": model_vs_coders(chosen),
         "chapters": breakdown(chosen, BreakdownQuery(by="chapter", sort="group", descending=False)),
         "codes": breakdown(chosen, BreakdownQuery(by="code", limit=10_000)),
-        "coder_agreement": coder_agreement(chosen),
-        "coders": coder_profiles(chosen),
+        **figures_for(chosen),
     }
 
 

@@ -4,17 +4,26 @@ One transaction replaces every rollup row, so a page reads either the old
 figures or the new ones, never a mix; an advisory lock keeps two refreshes
 from running at once. After a submission the desk asks for a refresh
 (``stats_refresh_soon``); requests within the same minute share one run.
+
+Coder agreement (with its bootstrap) and the coder profiles need every
+note's code sets; the refresh computes them for the views without a date
+range (everything, each model version) and keeps them with the refresh, so
+those pages answer at once. A date range computes them on demand.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from review.models import StatsRefresh
+from review.models import ReviewWeekStats, StatsRefresh
+from review.stats.coder_agreement import coder_agreement
+from review.stats.coders import coder_profiles
+from review.stats.filters import StatsFilter
 from review.stats.model_vs_coder import OUTCOME_COUNTS_SQL
 from review.stats.sql import decision_codes_sql, labelled_sql, release_id, time_zone
 
@@ -96,10 +105,40 @@ def stats_refresh() -> StatsRefresh:
             "  ON r.id = d.review_id AND r.status = 'submitted')"
         )
         reviews, decisions = cursor.fetchone() or (0, 0)
+        precomputed = {key: note_level_figures(chosen) for key, chosen in _standard_views()}
         return StatsRefresh.objects.create(
             finished_at=timezone.now(), reviews=reviews, decisions=decisions,
-            seconds=time.perf_counter() - started, time_zone=tz,
+            seconds=time.perf_counter() - started, time_zone=tz, precomputed=precomputed,
         )  # fmt: skip
+
+
+def _standard_views() -> list[tuple[str, StatsFilter]]:
+    """The views without a date range: everything, and each model version."""
+    versions = ReviewWeekStats.objects.values_list("version_id", flat=True).distinct()
+    return [("all", StatsFilter())] + [
+        (view_key(StatsFilter(model_version_id=v)), StatsFilter(model_version_id=v))
+        for v in sorted(versions)
+    ]
+
+
+def view_key(chosen: StatsFilter) -> str:
+    return "all" if chosen.model_version_id is None else f"version:{chosen.model_version_id}"
+
+
+def note_level_figures(chosen: StatsFilter) -> dict[str, Any]:
+    """The figures read per note rather than from the weekly rollups."""
+    return {"coder_agreement": coder_agreement(chosen), "coders": coder_profiles(chosen)}
+
+
+def figures_for(chosen: StatsFilter) -> dict[str, Any]:
+    """Coder agreement and coder profiles for a filter: from the latest
+    refresh when it computed this view, computed now otherwise (a date range)."""
+    if chosen.since is None and chosen.until is None:
+        latest = latest_refresh()
+        if latest is not None and view_key(chosen) in latest.precomputed:
+            figures: dict[str, Any] = latest.precomputed[view_key(chosen)]
+            return figures
+    return note_level_figures(chosen)
 
 
 def stats_refresh_soon() -> None:
