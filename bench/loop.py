@@ -61,6 +61,7 @@ def _environment(server_url: str, name: str, models: Path) -> dict[str, str]:
     env["DATABASE_URL"] = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     env["MODEL_DIR"] = str(models)
     env.setdefault("LOG_LEVEL", "WARNING")
+    env["PYTHONUNBUFFERED"] = "1"  # the table row by row, as rounds finish
     return env
 
 
