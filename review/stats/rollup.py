@@ -31,6 +31,7 @@ from review.stats.sql import decision_codes_sql, labelled_sql, release_id, time_
 REFRESH_LOCK = 0x7374617473
 QUEUED_KEY = "review:stats-refresh-queued"
 DEBOUNCE_SECONDS = 30
+KEEP = 20
 
 REVIEWS = """
     rv AS MATERIALIZED (
@@ -106,6 +107,10 @@ def stats_refresh() -> StatsRefresh:
         )
         reviews, decisions = cursor.fetchone() or (0, 0)
         precomputed = {key: note_level_figures(chosen) for key, chosen in _standard_views()}
+        # Only the latest refresh is read; a few are kept to show the history.
+        StatsRefresh.objects.filter(
+            pk__in=StatsRefresh.objects.order_by("-finished_at", "-pk").values("pk")[KEEP - 1 :]
+        ).delete()
         return StatsRefresh.objects.create(
             finished_at=timezone.now(), reviews=reviews, decisions=decisions,
             seconds=time.perf_counter() - started, time_zone=tz, precomputed=precomputed,
