@@ -23,6 +23,7 @@ from training.runs import (
     version_rollback,
 )
 from training.schedule import new_reviews_since_last_run, retrain_schedule
+from worker.adapter_loading import AdapterLoadError
 from worker.models import ModelVersion
 from worker.promotion import PromotionRefused
 from worker.versions import active_version
@@ -126,7 +127,7 @@ def promote(request: HttpRequest, version_id: int) -> HttpResponse:
     try:
         version_promote(version=version, by=_user(request))
         messages.success(request, f"{version.name} is now the active {version.backend} model.")
-    except PromotionRefused as refused:
+    except (PromotionRefused, AdapterLoadError) as refused:
         messages.error(request, str(refused))
     return redirect(reverse("training:runs:versions"))
 

@@ -33,6 +33,7 @@ from training.progress import RunCancelled, RunReporter
 from training.run_head import HEAD_DEFAULTS, head_run_train
 from training.run_llm import LLM_DEFAULTS, llm_run_train
 from training.splits import Split
+from worker.adapter_loading import openai_adapter_load
 from worker.backends.base import NoteText
 from worker.backends.loading import backend_for
 from worker.models import ModelVersion
@@ -290,7 +291,11 @@ def _headline(comparison: Any) -> dict[str, float]:
 
 
 def version_promote(*, version: ModelVersion, by: User | None, reason: str = "") -> None:
-    """Promote through the registry and record who did it (or which rule)."""
+    """Promote through the registry and record who did it (or which rule).
+
+    An ``openai`` version's adapter is loaded into the server first: a
+    version the server cannot serve must not become the active one."""
+    openai_adapter_load(version)
     with transaction.atomic():
         previous = model_version_promote(version=version, by=by)
         audit(
