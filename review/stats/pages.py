@@ -19,6 +19,7 @@ from review.stats.tables import (
     agreement_tables,
     levels_table,
     outcomes_table,
+    trend_table,
 )
 from worker.models import ModelVersion
 
@@ -71,12 +72,15 @@ def overview_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
         if scores:
             series.setdefault(week["version_id"], []).append((week["week"], scores["f1_micro"]))
     chapters = breakdown(chosen, BreakdownQuery(sort="group", descending=False))
-    return {
+    tables = {"levels_table": levels_table(mvc), "outcomes_table": outcomes_table(mvc)}
+    for shown in tables.values():
+        for row in shown.rows:
+            row["version"] = names.get(row["version_id"], "all versions")
+    return tables | {
         "level": level,
         "levels": LEVELS,
         "mvc": mvc,
-        "levels_table": levels_table(mvc),
-        "outcomes_table": outcomes_table(mvc),
+        "trend_rows": [row for row in trend_table(mvc).rows if row["level"] == level],
         "trend_chart": line_chart(
             [Series(str(names.get(v, v)), points) for v, points in sorted(series.items())],
             title=f"F1 (micro, {level} level) per week and model version",
@@ -106,14 +110,14 @@ def codes_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
 def agreement_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
     agreement = figures_for(chosen)["coder_agreement"]
     summary, kappas = agreement_tables(agreement)
-    code_kappas = [row for row in kappas.rows if row["level"] == "code"][:25]
+    code_kappas = [r for r in kappas.rows if r["level"] == "code" and r["kappa"] is not None][:25]
     return {
         "agreement": agreement,
         "summary": summary,
         "kappas": kappas,
         "kappa_chart": bar_chart(
             [(row["label"], max(row["kappa"] or 0.0, 0.0)) for row in code_kappas],
-            title="Cohen's kappa per code (most frequent codes)",
+            title="Cohen's kappa per code (most frequent codes; below 0 drawn as 0)",
             maximum=1.0,
         ),
     }
