@@ -55,6 +55,11 @@ def exports(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN, Role.AUDITOR)
 def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = get_object_or_404(_snapshots(), pk=snapshot_id)
+    # Reading what an export holds is part of the audit trail, as a download
+    # is; the status fragment it polls is not (it would add a row every 2 s).
+    assert isinstance(request.user, User)
+    audit(AuditEvent.Kind.EXPORT_VIEWED, actor=request.user, snapshot_id=snapshot.pk,
+          export_kind=snapshot.kind)  # fmt: skip
     return render(request, "training/export_detail.html", {"snapshot": snapshot})
 
 

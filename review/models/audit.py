@@ -35,6 +35,7 @@ class AuditEvent(models.Model):
         AUDIT_EXPORTED = "audit_exported", "Audit trail exported"
         EXPORT_CREATED = "export_created", "Export created"
         EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
+        EXPORT_VIEWED = "export_viewed", "Export viewed"
         TRAINING_RUN_STARTED = "training_run_started", "Training run started"
         TRAINING_RUN_CANCELLED = "training_run_cancelled", "Training run cancelled"
         MODEL_PROMOTED = "model_promoted", "Model version promoted"

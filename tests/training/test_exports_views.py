@@ -61,6 +61,8 @@ def test_an_auditor_reads_and_downloads_and_the_download_is_audited(
     assert f"#{done.pk}".encode() in page.content
     detail = client.get(reverse("training:exports:detail", args=[done.pk]))
     assert done.sha256.encode() in detail.content
+    viewed = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT_VIEWED)
+    assert (viewed.actor, viewed.payload["snapshot_id"]) == (auditor, done.pk)
     response = client.get(reverse("training:exports:download", args=[done.pk, "train.jsonl"]))
     assert response.status_code == 200
     assert done.path is not None
