@@ -307,4 +307,4 @@ def test_submit_is_refused_while_a_suggestion_is_open(page: Page, live_server: o
     review = Review.objects.get(coder=user)
     assert (review.status, review.submitted_at) == (Review.Status.DRAFT, None)
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.REVIEW_SUBMITTED).exists()
-    assert ReviewTask.objects.get().state == ReviewTask.State.LEASED
+    assert ReviewTask.objects.get(pk=review.task_id).state == ReviewTask.State.LEASED
