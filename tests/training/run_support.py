@@ -23,6 +23,9 @@ def code_set(django_db_setup: None, django_db_blocker: object) -> None:
 def model_dir(settings: Any, tmp_path: Path) -> Path:
     """Runs write under MODEL_DIR/runs; the code-index cache stays shared."""
     shared_cache = Path(settings.MODEL_DIR) / "cache"
+    # On a fresh clone the shared cache does not exist yet: a link to nothing
+    # cannot be written through, and every run test would embed the codes anew.
+    shared_cache.mkdir(parents=True, exist_ok=True)
     settings.MODEL_DIR = tmp_path / "models"
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "cache").symlink_to(shared_cache.resolve(), target_is_directory=True)
