@@ -307,7 +307,7 @@ def version_promote(*, version: ModelVersion, by: User | None, reason: str = "")
 
 def version_rollback(*, backend: str, by: User) -> ModelVersion:
     with transaction.atomic():
-        restored, retired = model_version_rollback(backend=backend, by=by)
+        restored, retired = model_version_rollback(backend=backend)
         audit(
             AuditEvent.Kind.MODEL_ROLLED_BACK, actor=by, version=restored.name,
             version_id=restored.pk, backend=backend, retired=retired.name,

@@ -46,7 +46,7 @@ def model_version_promote(*, version: ModelVersion, by: User | None) -> ModelVer
 
 
 @transaction.atomic
-def model_version_rollback(*, backend: str, by: User | None) -> tuple[ModelVersion, ModelVersion]:
+def model_version_rollback(*, backend: str) -> tuple[ModelVersion, ModelVersion]:
     """Give the active role back to the version that held it before the
     current one; returns (the version now active, the one retired)."""
     versions = list(ModelVersion.objects.select_for_update().filter(backend=backend))
@@ -62,7 +62,6 @@ def model_version_rollback(*, backend: str, by: User | None) -> tuple[ModelVersi
     # along the promotions; who rolled back is the caller's audit record.
     previous.status = ModelVersion.Status.ACTIVE
     previous.save(update_fields=["status"])
-    del by
     return previous, current
 
 
