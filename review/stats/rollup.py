@@ -13,12 +13,15 @@ those pages answer at once. A date range computes them on demand.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from review.models import ReviewWeekStats, StatsRefresh
 from review.stats.coder_agreement import coder_agreement
@@ -26,6 +29,8 @@ from review.stats.coders import coder_profiles
 from review.stats.filters import StatsFilter
 from review.stats.model_vs_coder import OUTCOME_COUNTS_SQL
 from review.stats.sql import decision_codes_sql, labelled_sql, release_id, time_zone
+
+logger = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key: "stats" in ASCII.
 REFRESH_LOCK = 0x7374617473
@@ -150,8 +155,14 @@ def stats_refresh_soon() -> None:
     """Ask the default queue for a refresh, unless one is already waiting."""
     from review.tasks import stats_refresh_task
 
-    if cache.add(QUEUED_KEY, "1", timeout=DEBOUNCE_SECONDS * 4):
-        stats_refresh_task.apply_async(countdown=DEBOUNCE_SECONDS)
+    # Called after the coder's submission has committed: Redis being away
+    # must not turn a stored review into an error page. The figures catch up
+    # at the next submission or with "Recompute now".
+    try:
+        if cache.add(QUEUED_KEY, "1", timeout=DEBOUNCE_SECONDS * 4):
+            stats_refresh_task.apply_async(countdown=DEBOUNCE_SECONDS)
+    except (RedisError, BrokerError) as error:
+        logger.warning("Could not queue a statistics refresh: %s", error)
 
 
 def refresh_started() -> None:

@@ -84,3 +84,29 @@ def test_only_the_latest_refreshes_are_kept(db: None) -> None:
     for _ in range(KEEP + 2):
         stats_refresh()
     assert StatsRefresh.objects.count() == KEEP
+
+
+def test_a_submission_is_kept_when_redis_cannot_queue_the_refresh(
+    make_user: Callable[..., User], make_notes: MakeNotes, settings: Any,
+    django_capture_on_commit_callbacks: Any, caplog: Any,
+) -> None:  # fmt: skip
+    settings.REVIEW_DOUBLE_CODING_PER_MILLE = 0
+    coder = make_user(Role.CODER)
+    make_notes(1, codes=["I10"])
+    review = lease_next(coder)
+    assert review is not None
+    suggestion = review.prediction.suggestions.get()
+    decide(review_id=review.pk, coder=coder, suggestion_id=suggestion.pk,
+           choice=DecisionInput(action="accept"))  # fmt: skip
+    # Nothing listens on port 1: the cache (and so the refresh) is away.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        review_submit(review_id=review.pk, coder=coder)
+    review.refresh_from_db()
+    assert review.status == review.Status.SUBMITTED
+    assert "Could not queue a statistics refresh" in caplog.text
