@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
 from review.models import Decision, Review, ReviewTask
-from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from tests.review.conftest import DEFAULT_CODES, predicted_notes
 from training.splits import Split, note_split
 from worker.models import ModelVersion, Note, Prediction
@@ -23,18 +19,6 @@ REASONING = "The note documents diabetes with hyperglycemia and hypertension."
 # What a coder does with a suggested code: ("accept",), ("reject",) or
 # ("replace", "E1169").
 Choice = tuple[str, ...]
-
-
-@pytest.fixture(autouse=True)
-def code_set(django_db_setup: None, django_db_blocker: object) -> None:
-    ensure_code_set_loaded(django_db_blocker)
-
-
-@pytest.fixture(autouse=True)
-def storage(settings: Any, tmp_path: Path) -> Path:
-    """A storage folder of the test's own."""
-    settings.STORAGE_DIR = tmp_path / "storage"
-    return tmp_path / "storage"
 
 
 def note_in(

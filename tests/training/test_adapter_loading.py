@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.training.run_support import code_set, model_dir, zero_shot
 from training.runs import version_promote
 from worker.adapter_loading import AdapterLoadError
 from worker.models import ModelVersion
 
-__all__ = ["code_set", "model_dir", "zero_shot"]
+pytestmark = pytest.mark.usefixtures("model_dir")
 
 
 class AdapterServer(HTTPServer):
@@ -72,6 +71,7 @@ def served_version(server: AdapterServer) -> ModelVersion:
 def test_promoting_an_openai_version_loads_its_adapter_into_the_server(
     server: AdapterServer,
 ) -> None:
+
     version = served_version(server)
     version_promote(version=version, by=None)
     assert server.received == [

@@ -14,16 +14,14 @@ from coding_app.csv_safety import PLAIN_NUMBER
 from coding_app.models import User
 from coding_app.roles import Role
 from tests.training.export_support import (
-    code_set,  # noqa: F401 (fixture)
     note_in,
     review_make,
-    storage,  # noqa: F401 (fixture)
 )
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
 from training.splits import Split
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 
 FORMULA_EMAIL = "=cmd|calc@example.org"
 

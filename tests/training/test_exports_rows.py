@@ -12,11 +12,9 @@ from coding_app.models import User
 from coding_app.roles import Role
 from tests.training.export_support import (
     REASONING,
-    code_set,  # noqa: F401 (fixture)
     decision_ids,
     note_in,
     review_make,
-    storage,  # noqa: F401 (fixture)
 )
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
@@ -24,7 +22,7 @@ from training.splits import Split
 from worker.llm.prompts import prompt_messages
 from worker.models import Note
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 
 EXPECTED_PROMPT = prompt_messages(
     "Known type 2 diabetes mellitus with hyperglycemia.\n"

@@ -15,10 +15,8 @@ from django.utils import timezone
 from coding_app.models import User
 from coding_app.roles import Role
 from tests.training.export_support import (
-    code_set,  # noqa: F401 (fixture)
     note_in,
     review_make,
-    storage,  # noqa: F401 (fixture)
 )
 from training.exports.filters import ExportFilterError
 from training.exports.services import (
@@ -30,7 +28,7 @@ from training.exports.services import (
 from training.models import ExportSnapshot
 from training.splits import Split, note_split
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 
 
 @pytest.fixture

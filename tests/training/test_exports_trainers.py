@@ -12,17 +12,15 @@ from datasets import load_dataset
 from coding_app.models import User
 from coding_app.roles import Role
 from tests.training.export_support import (
-    code_set,  # noqa: F401 (fixture)
     note_in,
     review_make,
-    storage,  # noqa: F401 (fixture)
 )
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
 from training.splits import Split
-from training.trainers import trainer_build
+from training.trainers import Method, trainer_build
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 
 COLUMNS = {
     "sft": ["messages", "metadata"],
@@ -48,7 +46,7 @@ def reviewed(make_user: Callable[..., User]) -> User:
 
 @pytest.mark.parametrize("method", ["sft", "dpo", "kto", "grpo"])
 def test_each_training_export_trains_its_trl_trainer_for_one_step(
-    method: str, reviewed: User, tiny_llm_dir: Path, tmp_path: Path
+    method: Method, reviewed: User, tiny_llm_dir: Path, tmp_path: Path
 ) -> None:
     snapshot = export_snapshot_create(kind=method, filters={}, created_by=reviewed)
     snapshot = export_snapshot_write(snapshot_id=snapshot.pk)
@@ -67,7 +65,7 @@ def test_each_training_export_trains_its_trl_trainer_for_one_step(
     assert data["validation"].num_rows == snapshot.row_counts["validation"]
 
     trainer = trainer_build(
-        method,  # type: ignore[arg-type]
+        method,
         tiny_llm_dir,
         snapshot.path,
         tmp_path / "out",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.http import FileResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -12,16 +13,14 @@ from coding_app.models import User
 from coding_app.roles import Role
 from review.models import AuditEvent
 from tests.training.export_support import (
-    code_set,  # noqa: F401 (fixture)
     note_in,
     review_make,
-    storage,  # noqa: F401 (fixture)
 )
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
 from training.splits import Split
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 
 
 @pytest.fixture
@@ -66,7 +65,8 @@ def test_an_auditor_reads_and_downloads_and_the_download_is_audited(
     response = client.get(reverse("training:exports:download", args=[done.pk, "train.jsonl"]))
     assert response.status_code == 200
     assert done.path is not None
-    assert b"".join(response.streaming_content) == (done.path / "train.jsonl").read_bytes()  # type: ignore[attr-defined]
+    assert isinstance(response, FileResponse)
+    assert b"".join(response.streaming_content) == (done.path / "train.jsonl").read_bytes()
     assert "attachment" in response["Content-Disposition"]
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT_DOWNLOADED)
     assert event.actor == auditor

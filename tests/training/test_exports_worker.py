@@ -13,14 +13,13 @@ from django.urls import reverse
 
 from coding_app.models import User
 from coding_app.roles import Role
-from tests.training.export_support import code_set, note_in, review_make
+from tests.training.export_support import note_in, review_make
 from training.models import ExportSnapshot
 from training.splits import Split
 
 # The worker runs in its own process with the storage folder of the
 # session's settings, so this test keeps that folder (no ``storage``
 # fixture) and removes the snapshot's own folder afterwards.
-__all__ = ["code_set"]
 
 
 @pytest.mark.django_db(transaction=True)

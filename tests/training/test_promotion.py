@@ -12,13 +12,13 @@ from django.urls import reverse
 from coding_app.models import User
 from coding_app.roles import Role
 from review.models import AuditEvent
-from tests.training.run_support import code_set, model_dir, zero_shot
 from training.evaluation import Comparison, PromotionRule, promotion_verdict
 from training.runs import version_promote, version_rollback
 from worker.models import ModelVersion
 from worker.promotion import PromotionRefused
 
-__all__ = ["code_set", "model_dir", "zero_shot"]
+pytestmark = pytest.mark.usefixtures("model_dir")
+
 
 LoginAs = Callable[[Role], User]
 
@@ -168,6 +168,7 @@ def test_an_admin_promotes_and_rolls_back_from_the_versions_page(
 def test_the_run_form_shows_the_defaults_and_refuses_a_mismatched_base(
     client: Client, login_as: LoginAs, zero_shot: ModelVersion
 ) -> None:
+
     login_as(Role.ADMIN)
     page = client.get(reverse("training:runs:list")).content.decode()
     for default in ('value="300"', 'value="0.01"', 'value="16"', 'value="32"', 'value="2048"'):

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from review.models import AuditEvent
-from tests.training.run_support import code_set, coded_notes, model_dir, zero_shot
+from tests.training.run_support import coded_notes
 from training.models import Evaluation, TrainingRun
 from training.runs import TRAINING_LOCK_KEY, TrainingBusy, training_run_create, training_run_execute
 from training.splits import Split, note_split
@@ -18,7 +18,8 @@ from worker.backends.base import NoteText
 from worker.backends.loading import backend_for
 from worker.models import ModelVersion
 
-__all__ = ["code_set", "model_dir", "zero_shot"]
+pytestmark = pytest.mark.usefixtures("model_dir")
+
 
 QUICK = {"labels": "reference", "steps": 60}
 
@@ -99,6 +100,7 @@ def test_a_run_delivered_twice_trains_once(zero_shot: ModelVersion) -> None:
 def test_a_failing_run_keeps_its_log_and_leaves_the_active_version_untouched(
     zero_shot: ModelVersion,
 ) -> None:
+
     coded_notes(10)
     # No coder has reviewed anything, so there is nothing to learn from.
     run = run_head(zero_shot, labels="reviews")

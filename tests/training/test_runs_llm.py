@@ -10,8 +10,7 @@ import pytest
 
 from coding_app.models import User
 from coding_app.roles import Role
-from tests.training.export_support import note_in, review_make, storage
-from tests.training.run_support import code_set, model_dir
+from tests.training.export_support import note_in, review_make
 from training.models import ExportSnapshot, TrainingRun
 from training.run_llm import trl_settings
 from training.runs import training_run_create, training_run_execute
@@ -20,9 +19,7 @@ from worker.backends.base import NoteText
 from worker.backends.loading import backend_for
 from worker.models import ModelVersion
 
-__all__ = ["code_set", "model_dir", "storage"]
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir", "storage")]
 
 TINY = {"max_steps": 2, "batch_size": 2, "lora_r": 4, "lora_alpha": 8, "max_length": 1024,
         "max_completion_length": 16, "num_generations": 2, "labels": "reviews"}  # fmt: skip

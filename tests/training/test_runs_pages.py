@@ -12,13 +12,14 @@ from django.urls import reverse
 from coding_app.models import User
 from coding_app.roles import Role
 from review.models import AuditEvent
-from tests.training.run_support import code_set, coded_notes, model_dir, zero_shot
+from tests.training.run_support import coded_notes
 from training.models import RetrainSchedule, TrainingRun
 from training.runs import training_run_cancel, training_run_create, training_run_execute
 from training.schedule import retrain_check
 from worker.models import ModelVersion
 
-__all__ = ["code_set", "model_dir", "zero_shot"]
+pytestmark = pytest.mark.usefixtures("model_dir")
+
 
 LoginAs = Callable[[Role], User]
 QUICK = {"labels": "reference", "steps": 30}
@@ -129,6 +130,7 @@ def test_the_schedule_starts_a_run_once_enough_reviews_arrived(
 def test_the_schedule_form_saves_for_admins_only(
     client: Client, login_as: LoginAs, zero_shot: ModelVersion
 ) -> None:
+
     login_as(Role.AUDITOR)
     url = reverse("training:runs:schedule")
     assert client.post(url, {"enabled": "on", "min_new_reviews": 5}).status_code == 403

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from review.models import Decision, Review
-from tests.training.run_support import code_set, coded_notes, model_dir
+from tests.training.run_support import coded_notes
 from training.models import TrainingRun
 from training.simulation import simulate_loop
 
-__all__ = ["code_set", "model_dir"]
+pytestmark = pytest.mark.usefixtures("model_dir")
 
 
 @pytest.mark.django_db
