@@ -566,6 +566,7 @@ def _drive(config_path: Path) -> None:
             self.desk.review_one()
 
     environment = Environment(user_classes=[Coder])
+    # locust's EventHook.add_listener carries no annotations.
     environment.events.request.add_listener(state.record)  # type: ignore[no-untyped-call]
     runner = environment.create_local_runner()
     runner.start(len(config["sessions"]), spawn_rate=len(config["sessions"]))

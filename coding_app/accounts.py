@@ -15,6 +15,13 @@ from coding_app.models import User
 from coding_app.roles import Role
 
 
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a request that the login middleware and ``role_required``
+    let through: always a signed-in ``User``, never anonymous."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 # allauth ships no type information, so its base class is Any to mypy.
 class ClosedSignupAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     """Nobody signs themselves up: admins create or invite users."""

@@ -10,8 +10,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from coding_app.accounts import signed_in_user
 from coding_app.csv_safety import csv_lines
-from coding_app.models import User
 from coding_app.roles import Role, role_required, user_has_role
 from review.audit import audit
 from review.audit_trail import audit_csv_rows, audit_events, audit_filter_from_query
@@ -20,11 +20,6 @@ from review.stats.filters import StatsFilterError
 from worker.models import Note, Prediction, Suggestion
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @require_GET
@@ -53,7 +48,7 @@ def audit_events_csv(request: HttpRequest) -> HttpResponseBase:
         chosen = audit_filter_from_query(request.GET)
     except StatsFilterError as error:
         return render(request, "review/stats_error.html", {"error": str(error)}, status=400)
-    audit(AuditEvent.Kind.AUDIT_EXPORTED, actor=_user(request), filter=chosen.as_dict())
+    audit(AuditEvent.Kind.AUDIT_EXPORTED, actor=signed_in_user(request), filter=chosen.as_dict())
     response = StreamingHttpResponse(
         csv_lines(audit_csv_rows(chosen)), content_type="text/csv; charset=utf-8"
     )
@@ -77,6 +72,6 @@ def audit_note(request: HttpRequest, note_id: int) -> HttpResponse:
         .order_by("task__slot", "pk")
     )  # fmt: skip
     events = AuditEvent.objects.filter(note=note).select_related("actor").order_by("-pk")[:200]
-    audit(AuditEvent.Kind.NOTE_OPENED_BY_AUDITOR, actor=_user(request), note_id=note.pk)
+    audit(AuditEvent.Kind.NOTE_OPENED_BY_AUDITOR, actor=signed_in_user(request), note_id=note.pk)
     context = {"note": note, "reviews": reviews, "events": events}
     return render(request, "review/audit_note.html", context)

@@ -13,8 +13,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from coding_app.accounts import signed_in_user
 from coding_app.csv_safety import csv_lines
-from coding_app.models import User
 from coding_app.roles import Role, role_required, user_has_role
 from review.audit import audit
 from review.models import AuditEvent
@@ -23,11 +23,6 @@ from review.stats.filters import StatsFilter, StatsFilterError, filter_from_quer
 from review.stats.report import agreement_report_csv_rows, report_for
 from review.stats.rollup import stats_refresh_soon
 from review.stats.tables import TABLES, table
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _refused(request: HttpRequest, error: StatsFilterError) -> HttpResponse:
@@ -40,7 +35,12 @@ def _page(request: HttpRequest, page: str) -> HttpResponse:
         context = pages.page_context(page, chosen, request.GET)
     except StatsFilterError as error:
         return _refused(request, error)
-    audit(AuditEvent.Kind.STATS_VIEWED, actor=_user(request), page=page, filter=chosen.as_dict())
+    audit(
+        AuditEvent.Kind.STATS_VIEWED,
+        actor=signed_in_user(request),
+        page=page,
+        filter=chosen.as_dict(),
+    )
     return render(request, f"review/{pages.TEMPLATES[page]}", context)
 
 
@@ -82,7 +82,7 @@ def _download(request: HttpRequest, what: str, fmt: str, chosen: StatsFilter) ->
     if not user_has_role(request.user, Role.AUDITOR):
         raise PermissionDenied("Only auditors and admins download statistics.")
     audit(
-        AuditEvent.Kind.EXPORT_DOWNLOADED, actor=_user(request), export=f"stats-{what}",
+        AuditEvent.Kind.EXPORT_DOWNLOADED, actor=signed_in_user(request), export=f"stats-{what}",
         format=fmt, filter=chosen.as_dict(),
     )  # fmt: skip
 

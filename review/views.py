@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from coding_app.accounts import signed_in_user
 from coding_app.codes.search import search_codes
 from coding_app.codes.store import current_hierarchy
-from coding_app.models import User
 from coding_app.roles import Role, role_required, users_with_role
 from review import decisions, queue, selectors
 from review.audit import audit
@@ -22,11 +22,6 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _coder(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _version(request: HttpRequest) -> int | None:
     raw = request.POST.get("version", "")
     return int(raw) if raw.isdigit() else None
@@ -35,7 +30,7 @@ def _version(request: HttpRequest) -> int | None:
 @require_GET
 @role_required(Role.CODER)
 def desk_home(request: HttpRequest) -> HttpResponse:
-    coder = _coder(request)
+    coder = signed_in_user(request)
     context = {
         "counts": selectors.coder_counts(coder),
         "reviews": selectors.coder_reviews(coder),
@@ -48,7 +43,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.CODER)
 def next_note(request: HttpRequest) -> HttpResponse:
     least_confident = "least_confident" in request.POST
-    review = queue.lease_next(_coder(request), least_confident_first=least_confident)
+    review = queue.lease_next(signed_in_user(request), least_confident_first=least_confident)
     if review is None:
         messages.info(request, "No note is waiting for review. Well done.")
         return redirect("review:desk_home")
@@ -56,7 +51,7 @@ def next_note(request: HttpRequest) -> HttpResponse:
 
 
 def _own_review(request: HttpRequest, review_id: int) -> Review:
-    review = selectors.review_for_coder(review_id, _coder(request))
+    review = selectors.review_for_coder(review_id, signed_in_user(request))
     if review is None:
         # Another coder's review looks exactly like a missing one.
         raise Http404("No such review of yours.")
@@ -75,7 +70,7 @@ def review(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
     page = selectors.review_page(current, _selected(request))
     if request.htmx:
         return render(request, "review/review.html#note-text", {"page": page})
-    audit(AuditEvent.Kind.NOTE_VIEWED, actor=_coder(request), review=current)
+    audit(AuditEvent.Kind.NOTE_VIEWED, actor=signed_in_user(request), review=current)
     return render(request, "review/review.html", {"page": page})
 
 
@@ -102,7 +97,7 @@ def decide(request: HttpRequest, review_id: int, suggestion_id: int) -> HttpResp
     )
     try:
         decisions.decide(
-            review_id=review_id, coder=_coder(request), suggestion_id=suggestion_id,
+            review_id=review_id, coder=signed_in_user(request), suggestion_id=suggestion_id,
             choice=choice, expected_version=_version(request),
         )  # fmt: skip
     except decisions.DecisionRefused as refused:
@@ -115,7 +110,7 @@ def decide(request: HttpRequest, review_id: int, suggestion_id: int) -> HttpResp
 def add_code(request: HttpRequest, review_id: int) -> HttpResponse:
     try:
         decisions.code_add(
-            review_id=review_id, coder=_coder(request), code=request.POST.get("code", ""),
+            review_id=review_id, coder=signed_in_user(request), code=request.POST.get("code", ""),
             expected_version=_version(request),
         )  # fmt: skip
     except decisions.DecisionRefused as refused:
@@ -128,7 +123,7 @@ def add_code(request: HttpRequest, review_id: int) -> HttpResponse:
 def remove_code(request: HttpRequest, review_id: int, decision_id: int) -> HttpResponse:
     try:
         decisions.added_code_remove(
-            review_id=review_id, coder=_coder(request), decision_id=decision_id,
+            review_id=review_id, coder=signed_in_user(request), decision_id=decision_id,
             expected_version=_version(request),
         )  # fmt: skip
     except decisions.DecisionRefused as refused:
@@ -141,7 +136,7 @@ def remove_code(request: HttpRequest, review_id: int, decision_id: int) -> HttpR
 def submit(request: HttpRequest, review_id: int) -> HttpResponse:
     try:
         done = decisions.review_submit(
-            review_id=review_id, coder=_coder(request), expected_version=_version(request)
+            review_id=review_id, coder=signed_in_user(request), expected_version=_version(request)
         )
     except decisions.DecisionRefused as refused:
         return _work(request, review_id, str(refused))
@@ -158,7 +153,7 @@ def submit(request: HttpRequest, review_id: int) -> HttpResponse:
 @role_required(Role.CODER)
 def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
     try:
-        decisions.review_reopen(review_id=review_id, coder=_coder(request))
+        decisions.review_reopen(review_id=review_id, coder=signed_in_user(request))
     except decisions.DecisionRefused as refused:
         messages.error(request, str(refused))
     return redirect("review:review", review_id=review_id)
@@ -172,7 +167,7 @@ def heartbeat(request: HttpRequest, review_id: int) -> HttpResponse:
         active = float(request.POST.get("active_seconds", "0"))
     except ValueError:
         active = 0.0
-    if queue.lease_renew(current, _coder(request), active):
+    if queue.lease_renew(current, signed_in_user(request), active):
         return HttpResponse(status=204)
     if current.status == Review.Status.SUBMITTED or current.submitted_at is not None:
         return HttpResponse(status=204)
@@ -221,7 +216,7 @@ def queue_release(request: HttpRequest, task_id: int) -> HttpResponse:
     if task is None:
         raise Http404("No such task.")
     try:
-        queue.lease_release(task, _coder(request))
+        queue.lease_release(task, signed_in_user(request))
         messages.success(request, f"Task {task_id} is back in the queue.")
     except queue.QueueError as error:
         messages.error(request, str(error))
@@ -237,7 +232,7 @@ def queue_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, "Choose a task and a coder to give it to.")
         return redirect("review:queue_admin")
     try:
-        queue.task_reassign(task, coder, _coder(request))
+        queue.task_reassign(task, coder, signed_in_user(request))
         messages.success(request, f"Task {task_id} now belongs to {coder.email}.")
     except queue.QueueError as error:
         messages.error(request, str(error))

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from coding_app.models import User
+from coding_app.accounts import signed_in_user
 from coding_app.roles import Role, role_required, user_has_role
 from review.audit import audit
 from review.models import AuditEvent
@@ -30,8 +30,8 @@ def _snapshots() -> QuerySet[ExportSnapshot]:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN, Role.AUDITOR)
 def exports(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, User)
-    can_create = user_has_role(request.user, Role.ADMIN)
+    user = signed_in_user(request)
+    can_create = user_has_role(user, Role.ADMIN)
     form = ExportForm(request.POST or None) if can_create else None
     if request.method == "POST":
         if form is None:
@@ -39,7 +39,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 snapshot = export_snapshot_create(
-                    kind=form.cleaned_data["kind"], filters=form.filters(), created_by=request.user
+                    kind=form.cleaned_data["kind"], filters=form.filters(), created_by=user
                 )
             except ExportFilterError as error:
                 field = error.field if error.field in form.fields else None
@@ -57,8 +57,7 @@ def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = get_object_or_404(_snapshots(), pk=snapshot_id)
     # Reading what an export holds is part of the audit trail, as a download
     # is; the status fragment it polls is not (it would add a row every 2 s).
-    assert isinstance(request.user, User)
-    audit(AuditEvent.Kind.EXPORT_VIEWED, actor=request.user, snapshot_id=snapshot.pk,
+    audit(AuditEvent.Kind.EXPORT_VIEWED, actor=signed_in_user(request), snapshot_id=snapshot.pk,
           export_kind=snapshot.kind)  # fmt: skip
     return render(request, "training/export_detail.html", {"snapshot": snapshot})
 
@@ -84,13 +83,12 @@ def export_download(request: HttpRequest, snapshot_id: int, name: str) -> FileRe
     if name not in snapshot.files and name != "SHA256SUMS":
         raise Http404("No such file in this export.")
     assert snapshot.path is not None
-    assert isinstance(request.user, User)
     path = snapshot.path / name
     if not path.is_file():
         raise Http404("The export's file is missing from storage.")
     audit(
         AuditEvent.Kind.EXPORT_DOWNLOADED,
-        actor=request.user,
+        actor=signed_in_user(request),
         snapshot_id=snapshot.pk,
         export_kind=snapshot.kind,
         file=name,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from coding_app.models import User
+from coding_app.accounts import signed_in_user
 from coding_app.roles import Role, role_required
 from training import run_selectors
 from training.models import Evaluation, TrainingRun
@@ -29,11 +29,6 @@ from worker.promotion import PromotionRefused
 from worker.versions import active_version
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # role_required let only users in
-    return request.user
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def runs(request: HttpRequest) -> HttpResponse:
@@ -46,7 +41,7 @@ def runs(request: HttpRequest) -> HttpResponse:
                 base_version=form.cleaned_data["base_version"],
                 snapshot=form.cleaned_data["snapshot"],
                 hyperparameters=form.hyperparameters(),
-                created_by=_user(request),
+                created_by=signed_in_user(request),
             )
         except (RunRefused, ValueError) as refused:
             form.add_error(None, str(refused))
@@ -95,7 +90,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(TrainingRun, pk=run_id)
     try:
-        training_run_cancel(run=run, by=_user(request))
+        training_run_cancel(run=run, by=signed_in_user(request))
         messages.success(
             request, f"Run {run.pk} is cancelled; a running one stops at its next step."
         )
@@ -125,7 +120,7 @@ def versions(request: HttpRequest) -> HttpResponse:
 def promote(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=version_id)
     try:
-        version_promote(version=version, by=_user(request))
+        version_promote(version=version, by=signed_in_user(request))
         messages.success(request, f"{version.name} is now the active {version.backend} model.")
     except (PromotionRefused, AdapterLoadError) as refused:
         messages.error(request, str(refused))
@@ -138,7 +133,7 @@ def rollback(request: HttpRequest, backend: str) -> HttpResponse:
     if backend not in ModelVersion.Backend.values:
         raise Http404("No such backend")
     try:
-        restored = version_rollback(backend=backend, by=_user(request))
+        restored = version_rollback(backend=backend, by=signed_in_user(request))
         messages.success(request, f"Rolled back: {restored.name} is active again.")
     except PromotionRefused as refused:
         messages.error(request, str(refused))
@@ -151,7 +146,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     form = RetrainScheduleForm(request.POST, instance=retrain_schedule())
     if form.is_valid():
         saved = form.save(commit=False)
-        saved.updated_by = _user(request)
+        saved.updated_by = signed_in_user(request)
         saved.save()
         messages.success(request, "Retraining schedule saved.")
     else:

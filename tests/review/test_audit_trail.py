@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -76,7 +77,8 @@ def test_csv_export_streams_neutralised_cells_and_is_itself_audited(
     response = client.get(reverse("review:audit_events_csv") + "?user=bob")
     assert response.status_code == 200
     assert response.streaming
-    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert isinstance(response, StreamingHttpResponse)
+    body = b"".join(response.streaming_content)
     rows = list(csv.reader(io.StringIO(body.decode())))
     assert rows[0][:3] == ["id", "created_at", "kind"]
     assert len(rows) == 2

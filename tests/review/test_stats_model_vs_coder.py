@@ -148,6 +148,7 @@ def test_bad_breakdown_queries_are_refused_naming_the_field(
     arguments: dict[str, object], named: str
 ) -> None:
     with pytest.raises(StatsFilterError, match=named):
+        # Wrong types on purpose: what the page's query string can hold.
         BreakdownQuery(**arguments)  # type: ignore[arg-type]
 
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -65,7 +66,8 @@ def test_csv_download_neutralises_formulas_and_is_audited(
     auditor = login_as(Role.AUDITOR)
     response = client.get(reverse("review:stats_download", args=["codes", "csv"]))
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert isinstance(response, StreamingHttpResponse)
+    body = b"".join(response.streaming_content).decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:3] == ["group", "description", "suggested"]
     groups = [row[0] for row in rows[1:]]
