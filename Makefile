@@ -27,7 +27,7 @@ run: $(VENV)/.installed-run
 
 ## Set up and run every check: ruff, mypy, migrations, pytest.
 test: $(VENV)/.installed-dev lint typecheck
-	$(PY) -m coding_app.with_services $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m coding_app.launcher.with_services $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

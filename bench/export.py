@@ -108,9 +108,9 @@ def _admin(url: str, statement: str) -> None:
 def generate(decisions: int) -> int:
     from django.db import connection
 
-    from coding_app.accounts import user_create
+    from coding_app.accounts.roles import Role
+    from coding_app.accounts.services import user_create
     from coding_app.codes.store import active_release
-    from coding_app.roles import Role
     from worker.models import ModelVersion, UploadBatch
 
     release = active_release()
@@ -193,8 +193,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from coding_app.accounts import user_create
-    from coding_app.roles import Role
+    from coding_app.accounts.roles import Role
+    from coding_app.accounts.services import user_create
 
     try:
         began = time.perf_counter()

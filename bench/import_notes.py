@@ -34,7 +34,7 @@ def main() -> None:
 
     django.setup()
     from worker.models import Note, UploadBatch
-    from worker.services import upload_batch_create, upload_batch_run
+    from worker.uploads.services import upload_batch_create, upload_batch_run
 
     source = f"bench-{uuid.uuid4().hex[:12]}"
     with tempfile.TemporaryDirectory() as folder:

@@ -1,7 +1,7 @@
 """The embedding backend end to end (a Celery job on 1,000 notes) against raw encode.
 
 Run from the repository root with DATABASE_URL and REDIS_URL set (or under
-``python -m coding_app.with_services``), after ``manage.py migrate``. It loads
+``python -m coding_app.launcher.with_services``), after ``manage.py migrate``. It loads
 the code set if none is loaded, makes 1,000 notes from the CodiEsp demo file
 under a throwaway source, starts its own Celery worker on the ``inference``
 queue, warms it up (model and code index loaded), then times:
@@ -105,9 +105,9 @@ def _wait_for_worker(worker: subprocess.Popen[bytes], hostname: str) -> None:
 def _make_batches(source: str) -> tuple[UploadBatch, UploadBatch]:
     import tempfile
 
-    from worker.demo_notes import DEMO_FILE
     from worker.models import UploadBatch
-    from worker.services import upload_batch_create, upload_batch_run
+    from worker.uploads.demo_notes import DEMO_FILE
+    from worker.uploads.services import upload_batch_create, upload_batch_run
 
     texts = [json.loads(line)["text"] for line in DEMO_FILE.open()]
     batches = []
@@ -130,7 +130,7 @@ def _make_batches(source: str) -> tuple[UploadBatch, UploadBatch]:
 
 def _run_job(version: ModelVersion, batch: UploadBatch) -> float:
     from worker.models import PredictionJob
-    from worker.prediction_jobs import prediction_job_create
+    from worker.predictions.services import prediction_job_create
 
     started = time.perf_counter()
     job = prediction_job_create(version=version, batch=batch, chunk_size=CHUNK)
@@ -163,8 +163,8 @@ def _sample(
 
 
 def _raw_encode(batch: UploadBatch) -> float:
-    from worker.embedding.encoder import load_encoder
-    from worker.embedding.sentences import split_sentences
+    from worker.backends.embedding.encoder import load_encoder
+    from worker.backends.embedding.sentences import split_sentences
     from worker.models import Note
 
     texts = list(Note.objects.filter(batch=batch).values_list("text", flat=True))

@@ -169,8 +169,8 @@ def _fixtures(note_count: int) -> Fixtures:
 
     from coding_app.codes.store import active_release
     from coding_app.models.codes import Code
-    from review.queue import review_tasks_materialize
-    from worker.versions import zero_shot_version_ensure
+    from review.desk.queue import review_tasks_materialize
+    from worker.registry.versions import zero_shot_version_ensure
 
     if active_release() is None:
         call_command("load_codes", verbosity=0)
@@ -202,8 +202,8 @@ def _fixtures(note_count: int) -> Fixtures:
 def _coders_make(count: int) -> list[User]:
     from django.test.utils import override_settings
 
-    from coding_app.accounts import user_create
-    from coding_app.roles import Role
+    from coding_app.accounts.roles import Role
+    from coding_app.accounts.services import user_create
 
     # Throwaway users in a throwaway database: a fast hasher saves seconds
     # of PBKDF2 that tell nothing about the desk.
@@ -239,10 +239,10 @@ def _notes_make(sizes: list[int], codes: list[str], rng: random.Random, prefix: 
     import hashlib
 
     from worker.backends.base import NotePrediction
-    from worker.demo_notes import DEMO_FILE
     from worker.models import Note, UploadBatch
-    from worker.prediction_jobs import predictions_store
-    from worker.versions import zero_shot_version_ensure
+    from worker.predictions.services import predictions_store
+    from worker.registry.versions import zero_shot_version_ensure
+    from worker.uploads.demo_notes import DEMO_FILE
 
     texts = [json.loads(line)["text"] for line in DEMO_FILE.open()]
     batch = UploadBatch.objects.create(
@@ -311,7 +311,7 @@ def _query_counts(fixtures: Fixtures) -> dict[str, int]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from review.queue import task_reassign
+    from review.desk.queue import task_reassign
     from worker.models import Suggestion
 
     client = Client(HTTP_HOST="127.0.0.1")

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from coding_app.roles import Role, user_has_role
+from coding_app.accounts.roles import Role, user_has_role
 
 
 class DeskAdminSite(AdminSite):

@@ -8,7 +8,7 @@ class CodingAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from coding_app.roles import ensure_role_groups
+        from coding_app.accounts.roles import ensure_role_groups
 
         # Groups are (re)built after every migrate so that a fresh database
         # and an upgraded one end with the same roles and permissions.

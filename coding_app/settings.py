@@ -109,7 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "coding_app.middleware.AdminMfaRequiredMiddleware",
+    "coding_app.accounts.middleware.AdminMfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "coding_app.urls"
@@ -125,7 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "coding_app.navigation.navigation",
+                "coding_app.accounts.navigation.navigation",
             ],
         },
     }
@@ -148,7 +148,7 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-ACCOUNT_ADAPTER = "coding_app.accounts.ClosedSignupAccountAdapter"
+ACCOUNT_ADAPTER = "coding_app.accounts.services.ClosedSignupAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

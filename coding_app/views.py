@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from coding_app.roles import Role, user_roles
+from coding_app.accounts.roles import Role, user_roles
 
 ROLE_HOME = {
     Role.CODER: "review:desk_home",

@@ -10,9 +10,9 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from coding_app.accounts import signed_in_user
+from coding_app.accounts.roles import Role, role_required, user_has_role
+from coding_app.accounts.services import signed_in_user
 from coding_app.csv_safety import csv_lines
-from coding_app.roles import Role, role_required, user_has_role
 from review.audit import audit
 from review.audit_trail import audit_csv_rows, audit_events, audit_filter_from_query
 from review.models import AuditEvent, Decision, Review

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from review import audit_views, stats_views, views
+from review import audit_views
+from review.desk import views
+from review.stats import views as stats_views
 
 app_name = "review"
 urlpatterns = [

@@ -13,9 +13,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from coding_app.accounts import user_create
+from coding_app.accounts.roles import Role
+from coding_app.accounts.services import user_create
 from coding_app.models import User
-from coding_app.roles import Role
 
 pytest_plugins = ["tests.browser", "tests.llm_fixtures"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.llm.tiny_model import build_tiny_llm
+from worker.backends.llm.tiny_model import build_tiny_llm
 
 SERVER_START_TIMEOUT_S = 120
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from review.models import Decision, Review
-from training.head_training import LabelledNote
+from training.runs.head_training import LabelledNote
 from training.splits import Split, note_split
 from worker.models import Note
 

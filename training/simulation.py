@@ -28,21 +28,21 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from coding_app.accounts import user_create
+from coding_app.accounts.roles import Role
+from coding_app.accounts.services import user_create
 from coding_app.codes.hierarchy import Hierarchy
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
-from coding_app.roles import Role
 from review.models import Decision, Review, ReviewTask
-from training.evaluation import compare_versions
 from training.labels import LABELS_REFERENCE, LABELS_REVIEWS
 from training.models import Evaluation, TrainingRun
-from training.runs import training_run_create, training_run_execute, version_promote
+from training.runs.evaluation import compare_versions
+from training.runs.services import training_run_create, training_run_execute, version_promote
 from worker.backends.base import NoteText
 from worker.backends.loading import backend_for
 from worker.models import ModelVersion, Note, Prediction
-from worker.prediction_jobs import predictions_store
-from worker.versions import active_version, zero_shot_version_ensure
+from worker.predictions.services import predictions_store
+from worker.registry.versions import active_version, zero_shot_version_ensure
 
 SIMULATED_CODER = "simulated-coder@coding-desk.invalid"
 LEVELS = ("chapter", "category", "code")

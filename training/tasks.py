@@ -19,7 +19,7 @@ BUSY_MAX_RETRIES = 24 * 60
 
 @shared_task(bind=True, max_retries=BUSY_MAX_RETRIES)
 def train_run_task(self: Task[Any, Any], run_id: int) -> None:
-    from training.runs import TrainingBusy, training_run_execute
+    from training.runs.services import TrainingBusy, training_run_execute
 
     try:
         training_run_execute(run_id=run_id)
@@ -30,6 +30,6 @@ def train_run_task(self: Task[Any, Any], run_id: int) -> None:
 @shared_task
 def retrain_check_task() -> None:
     """Run by celery beat every ``RETRAIN_CHECK_MINUTES``."""
-    from training.schedule import retrain_check
+    from training.runs.schedule import retrain_check
 
     retrain_check()

@@ -6,6 +6,6 @@ app_name = "training"
 urlpatterns = [
     path("", views.manage_home, name="manage_home"),
     path("workers/", views.worker_status, name="worker_status"),
-    path("exports/", include("training.export_urls")),
-    path("runs/", include("training.run_urls")),
+    path("exports/", include("training.exports.urls")),
+    path("runs/", include("training.runs.urls")),
 ]

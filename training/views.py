@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from coding_app.roles import Role, role_required
+from coding_app.accounts.roles import Role, role_required
 from coding_app.workers import workers_online
 
 

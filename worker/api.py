@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from coding_app.accounts.roles import Role, user_has_role
 from coding_app.models import User
-from coding_app.roles import Role, user_has_role
-from worker import selectors, services
-from worker.forms import UploadForm
 from worker.models import UploadBatch
+from worker.uploads import selectors, services
+from worker.uploads.forms import UploadForm
 
 TokenView = Callable[..., HttpResponse]
 

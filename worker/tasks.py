@@ -18,7 +18,7 @@ MAX_RETRIES = 5
 
 @shared_task
 def import_upload_task(batch_id: int) -> None:
-    from worker.services import upload_batch_run  # tasks stay adapters
+    from worker.uploads.services import upload_batch_run  # tasks stay adapters
 
     upload_batch_run(batch_id=batch_id, delete_files=True)
 
@@ -26,7 +26,7 @@ def import_upload_task(batch_id: int) -> None:
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def predict_chunk_task(self: Task[Any, Any], chunk_id: int) -> None:
     """Routed to the ``inference`` queue (late ack): a dead worker's chunk is redone."""
-    from worker.prediction_jobs import prediction_chunk_fail, prediction_chunk_run
+    from worker.predictions.services import prediction_chunk_fail, prediction_chunk_run
 
     try:
         prediction_chunk_run(chunk_id)

@@ -1,18 +1,20 @@
 from django.urls import path
 
-from worker import api, note_views, prediction_views, views
+from worker import api
+from worker.predictions import views as prediction_views
+from worker.uploads import views as upload_views
 
 app_name = "worker"
 urlpatterns = [
-    path("upload/", views.upload, name="upload"),
-    path("uploads/<int:batch_id>/", views.upload_detail, name="upload_detail"),
-    path("uploads/<int:batch_id>/progress/", views.upload_progress, name="upload_progress"),
+    path("upload/", upload_views.upload, name="upload"),
+    path("uploads/<int:batch_id>/", upload_views.upload_detail, name="upload_detail"),
+    path("uploads/<int:batch_id>/progress/", upload_views.upload_progress, name="upload_progress"),
     path(
         "uploads/<int:batch_id>/rejected-rows.csv",
-        views.rejected_rows_csv,
+        upload_views.rejected_rows_csv,
         name="rejected_rows_csv",
     ),
-    path("<int:note_id>/", note_views.note_detail, name="note_detail"),
+    path("<int:note_id>/", prediction_views.note_detail, name="note_detail"),
     path("predictions/", prediction_views.jobs, name="jobs"),
     path("predictions/<int:job_id>/", prediction_views.job_detail, name="job_detail"),
     path("predictions/<int:job_id>/progress/", prediction_views.job_progress, name="job_progress"),

@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
+from coding_app.accounts.roles import Role, role_required
 from coding_app.codes.normalize import check_code
 from coding_app.codes.search import DEFAULT_LIMIT, MAX_LIMIT, search_codes
 from coding_app.codes.store import CodeSetNotLoaded, current_hierarchy
-from coding_app.roles import Role, role_required
 
 ANY_ROLE = (Role.CODER, Role.AUDITOR, Role.ADMIN)
 

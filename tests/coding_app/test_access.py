@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.conftest import PASSWORD
 
 ROLE_PAGES = {

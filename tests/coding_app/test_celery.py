@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
+from coding_app.accounts.roles import Role
 from coding_app.celery import QUEUES, QueueTaskOptions, app, queue_for_task
 from coding_app.models import User
-from coding_app.roles import Role
 from coding_app.tasks import ping
 from coding_app.workers import workers_online
 

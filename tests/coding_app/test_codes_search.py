@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.codes.search import parse_query, search_codes
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.coding_app.test_codes_support import ensure_code_set_loaded
 
 pytestmark = pytest.mark.django_db

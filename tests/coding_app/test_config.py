@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from coding_app.config import ConfigError, parse_database_url, parse_redis_url
-from coding_app.preflight import database_problem, redis_problem
+from coding_app.launcher.preflight import database_problem, redis_problem
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

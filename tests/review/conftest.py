@@ -9,8 +9,8 @@ import pytest
 from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from worker.backends.base import NotePrediction, SuggestedCode
 from worker.models import ModelVersion, Note, Prediction, UploadBatch
-from worker.prediction_jobs import predictions_store
-from worker.versions import zero_shot_version_ensure
+from worker.predictions.services import predictions_store
+from worker.registry.versions import zero_shot_version_ensure
 
 DEFAULT_CODES = ("E1165", "I10", "E119")
 NOTE_TEXT = (

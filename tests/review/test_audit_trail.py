@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from review.audit import audit
 from review.audit_trail import AuditFilter, audit_events
 from review.models import AuditEvent

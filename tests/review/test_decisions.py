@@ -10,9 +10,9 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
-from review.decisions import (
+from review.desk.decisions import (
     DecisionInput,
     DecisionRefused,
     StaleReview,
@@ -22,9 +22,9 @@ from review.decisions import (
     review_reopen,
     review_submit,
 )
+from review.desk.queue import lease_next
 from review.models import AuditEvent, Decision, Review, ReviewTask
 from review.models.audit import AuditEventImmutable
-from review.queue import lease_next
 
 from .conftest import MakeNotes, prediction_of
 

@@ -11,9 +11,9 @@ from django.db import connection
 from playwright.sync_api import Browser, Locator, Page, Request, expect
 from pytest_django import DjangoDbBlocker, Settings
 
-from coding_app.accounts import user_create
+from coding_app.accounts.roles import Role
+from coding_app.accounts.services import user_create
 from coding_app.models import Code, CodeRelease, User
-from coding_app.roles import Role
 from review.models import AuditEvent, Decision, Review, ReviewTask
 from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from tests.conftest import PASSWORD

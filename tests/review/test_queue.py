@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
+from review.desk.queue import QueueError, lease_next, lease_release, task_reassign
 from review.models import AuditEvent, Review, ReviewTask
-from review.queue import QueueError, lease_next, lease_release, task_reassign
 from worker.models import ModelVersion
 
 from .conftest import MakeNotes, predicted_notes
@@ -127,8 +127,8 @@ def test_double_coded_notes_go_to_two_different_coders(
 
 def test_the_double_coded_share_follows_the_setting(make_notes: MakeNotes, settings) -> None:
     settings.REVIEW_DOUBLE_CODING_PER_MILLE = 250
-    from review.queue import review_tasks_materialize
-    from worker.versions import zero_shot_version_ensure
+    from review.desk.queue import review_tasks_materialize
+    from worker.registry.versions import zero_shot_version_ensure
 
     make_notes(400)
     review_tasks_materialize(zero_shot_version_ensure())

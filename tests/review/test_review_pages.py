@@ -9,10 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
+from review.desk.queue import lease_next
 from review.models import AuditEvent, Decision, Review
-from review.queue import lease_next
 
 from .conftest import MakeNotes, prediction_of
 
@@ -60,7 +60,7 @@ def test_the_page_costs_the_same_queries_for_three_or_twelve_suggestions(
              "E785", "K219")  # fmt: skip
     big = Review.objects.get(pk=small.pk)
     big_notes = make_notes(1, codes=codes, prefix="big")
-    from review.decisions import review_submit  # the small one must be out of the way
+    from review.desk.decisions import review_submit  # the small one must be out of the way
     from review.models import ReviewTask
 
     for row in prediction_of(small.note).suggestions.all():

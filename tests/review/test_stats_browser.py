@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from review.stats.rollup import stats_refresh
 from tests.review.stats_support import note_with, review_submit
 from tests.test_browser_base import sign_in

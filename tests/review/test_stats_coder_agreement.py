@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from coding_app.accounts.roles import Role
 from coding_app.codes.metrics import Level, _label
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
-from coding_app.roles import Role
-from review.decisions import final_codes
+from review.desk.decisions import final_codes
 from review.models import Review
 from review.stats.coder_agreement import alpha_binary, coder_agreement, kappa_binary
 from review.stats.filters import StatsFilter

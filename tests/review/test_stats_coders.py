@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from review.stats.coders import coder_profiles
 from review.stats.filters import StatsFilter
 from tests.review.stats_support import note_with, review_submit

@@ -7,17 +7,17 @@ from collections.abc import Callable
 
 import pytest
 
+from coding_app.accounts.roles import Role
 from coding_app.codes.metrics import Level, level_scores
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
-from coding_app.roles import Role
 from review.stats.breakdown import BreakdownQuery, breakdown
 from review.stats.filters import StatsFilter, StatsFilterError, stats_filter
 from review.stats.model_vs_coder import model_vs_coders
 from review.stats.rollup import stats_refresh
 from tests.review.stats_support import MONDAY, note_with, review_submit
 from worker.models import ModelVersion
-from worker.versions import zero_shot_version_ensure
+from worker.registry.versions import zero_shot_version_ensure
 
 # No module-wide django_db mark: it would open the test transaction before
 # the code set is loaded (tests/review/conftest.py), reloading it every test.

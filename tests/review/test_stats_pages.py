@@ -12,8 +12,8 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from review.models import AuditEvent
 from review.stats.rollup import stats_refresh
 from tests.review.stats_support import note_with, review_submit

@@ -9,12 +9,12 @@ from typing import Any
 import redis
 from django.core.cache import cache
 
+from coding_app.accounts.roles import Role
 from coding_app.celery import app
 from coding_app.models import User
-from coding_app.roles import Role
-from review.decisions import DecisionInput, decide, review_submit
+from review.desk.decisions import DecisionInput, decide, review_submit
+from review.desk.queue import lease_next
 from review.models import StatsRefresh
-from review.queue import lease_next
 from review.stats.filters import StatsFilter, stats_filter
 from review.stats.rollup import KEEP, QUEUED_KEY, figures_for, stats_refresh
 from review.tasks import stats_refresh_task

@@ -15,7 +15,7 @@ import pytest
 
 from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from worker.models import ModelVersion
-from worker.versions import zero_shot_version_ensure
+from worker.registry.versions import zero_shot_version_ensure
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
+from coding_app.accounts.roles import Role
 from coding_app.csv_safety import PLAIN_NUMBER
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.training.export_support import (
     note_in,
     review_make,

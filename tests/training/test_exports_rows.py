@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.training.export_support import (
     REASONING,
     decision_ids,
@@ -19,7 +19,7 @@ from tests.training.export_support import (
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
 from training.splits import Split
-from worker.llm.prompts import prompt_messages
+from worker.backends.llm.prompts import prompt_messages
 from worker.models import Note
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]

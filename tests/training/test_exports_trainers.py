@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.training.export_support import (
     note_in,
     review_make,
 )
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
+from training.runs.trainers import Method, trainer_build
 from training.splits import Split
-from training.trainers import Method, trainer_build
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 

@@ -9,8 +9,8 @@ from django.http import FileResponse
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from review.models import AuditEvent
 from tests.training.export_support import (
     note_in,

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.training.export_support import note_in, review_make
 from training.models import ExportSnapshot
 from training.splits import Split

@@ -21,7 +21,7 @@ import pytest
 from coding_app.codes.hierarchy import Hierarchy
 from coding_app.codes.metrics import evaluate_code_sets
 from tests.coding_app.test_codes_support import packaged_hierarchy
-from training.head_training import (
+from training.runs.head_training import (
     HeadSettings,
     LabelledNote,
     NotEnoughExamples,
@@ -29,9 +29,9 @@ from training.head_training import (
     head_train,
 )
 from worker.backends.base import BackendSpec, NoteText
-from worker.backends.embedding_backend import EmbeddingBackend
-from worker.embedding.encoder import PACKAGED_ENCODER
-from worker.embedding.head import load_head, save_head
+from worker.backends.embedding.backend import EmbeddingBackend
+from worker.backends.embedding.encoder import PACKAGED_ENCODER
+from worker.backends.embedding.head import load_head, save_head
 
 # condition -> (the codes coders give, three ways a note says it)
 CONDITIONS: dict[str, tuple[tuple[str, ...], tuple[str, str, str]]] = {

@@ -12,7 +12,12 @@ from django.db import connection
 from review.models import AuditEvent
 from tests.training.run_support import coded_notes
 from training.models import Evaluation, TrainingRun
-from training.runs import TRAINING_LOCK_KEY, TrainingBusy, training_run_create, training_run_execute
+from training.runs.services import (
+    TRAINING_LOCK_KEY,
+    TrainingBusy,
+    training_run_create,
+    training_run_execute,
+)
 from training.splits import Split, note_split
 from worker.backends.base import NoteText
 from worker.backends.loading import backend_for

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from tests.training.export_support import note_in, review_make
 from training.models import ExportSnapshot, TrainingRun
-from training.run_llm import trl_settings
-from training.runs import training_run_create, training_run_execute
+from training.runs.llm import trl_settings
+from training.runs.services import training_run_create, training_run_execute
 from training.splits import Split
 from worker.backends.base import NoteText
 from worker.backends.loading import backend_for

@@ -9,13 +9,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from review.models import AuditEvent
 from tests.training.run_support import coded_notes
 from training.models import RetrainSchedule, TrainingRun
-from training.runs import training_run_cancel, training_run_create, training_run_execute
-from training.schedule import retrain_check
+from training.runs.schedule import retrain_check
+from training.runs.services import training_run_cancel, training_run_create, training_run_execute
 from worker.models import ModelVersion
 
 pytestmark = pytest.mark.usefixtures("model_dir")

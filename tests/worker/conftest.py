@@ -10,7 +10,7 @@ import pytest
 
 from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from worker.models import UploadBatch
-from worker.services import upload_batch_create, upload_batch_run
+from worker.uploads.services import upload_batch_create, upload_batch_run
 
 ImportPath = Callable[..., UploadBatch]
 ImportFile = Callable[..., UploadBatch]

@@ -7,8 +7,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from worker.demo_notes import DEMO_FILE, DEMO_SOURCE
 from worker.models import Note, PredictionJob, RejectedRow, UploadBatch
+from worker.uploads.demo_notes import DEMO_FILE, DEMO_SOURCE
 
 
 def test_the_demo_notes_are_imported_once_with_unknown_codes_reported(db: None) -> None:

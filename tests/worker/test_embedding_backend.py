@@ -19,18 +19,18 @@ import pytest
 from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
 from tests.coding_app.test_codes_support import packaged_hierarchy
-from worker.backends import embedding_backend
 from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
-from worker.backends.embedding_backend import (
+from worker.backends.embedding import backend as embedding_backend
+from worker.backends.embedding import code_index
+from worker.backends.embedding.backend import (
     PROMPT_VERSION,
     QUOTE_CHARS,
     EmbeddingBackend,
     ranking_options,
 )
-from worker.embedding import code_index
-from worker.embedding.code_index import CodeIndex
-from worker.embedding.encoder import PACKAGED_ENCODER
-from worker.embedding.head import LinearCodeHead, save_head
+from worker.backends.embedding.code_index import CodeIndex
+from worker.backends.embedding.encoder import PACKAGED_ENCODER
+from worker.backends.embedding.head import LinearCodeHead, save_head
 
 MakeBackend = Callable[..., EmbeddingBackend]
 

@@ -16,16 +16,16 @@ from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
 from tests.coding_app.test_codes_support import packaged_hierarchy
 from worker.backends.base import BackendConfigError
-from worker.embedding import code_index as code_index_module
-from worker.embedding.code_index import (
+from worker.backends.embedding import code_index as code_index_module
+from worker.backends.embedding.code_index import (
     CodeIndex,
     CodeMatrix,
     code_index_build,
     code_index_load_or_build,
     code_index_texts,
 )
-from worker.embedding.encoder import PACKAGED_ENCODER, encoder_dimension, load_encoder
-from worker.embedding.head import (
+from worker.backends.embedding.encoder import PACKAGED_ENCODER, encoder_dimension, load_encoder
+from worker.backends.embedding.head import (
     HEAD_FILE_NAME,
     LinearCodeHead,
     load_head,
@@ -33,7 +33,7 @@ from worker.embedding.head import (
     note_vectors,
     save_head,
 )
-from worker.embedding.sentences import split_sentences
+from worker.backends.embedding.sentences import split_sentences
 
 # A few codes with and without inclusion terms, enough to rank something.
 SMALL_CODES = ("E119", "E1165", "E001", "E009", "I10", "I2109", "J189", "J45909", "N390")

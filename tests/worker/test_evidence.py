@@ -5,7 +5,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.evidence import evidence_pieces
+from worker.predictions.evidence import evidence_pieces
 
 
 def test_spans_are_marked_and_the_rest_kept() -> None:

@@ -17,8 +17,8 @@ from coding_app.codes.hierarchy import Hierarchy
 from coding_app.codes.normalize import Refusal, check_code
 from tests.coding_app.test_codes_support import packaged_hierarchy
 from worker.backends.base import SuggestedCode
-from worker.llm.output import FREE_TEXT, NOTHING_READABLE, ParsedOutput, parse_llm_output
-from worker.llm.prompts import assistant_output
+from worker.backends.llm.output import FREE_TEXT, NOTHING_READABLE, ParsedOutput, parse_llm_output
+from worker.backends.llm.prompts import assistant_output
 
 HIERARCHY = packaged_hierarchy()
 

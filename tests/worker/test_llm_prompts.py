@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coding_app.codes.completion import parse_completion
-from worker.llm.prompts import (
+from worker.backends.llm.prompts import (
     PROMPT_VERSION,
     UnknownPromptVersion,
     assistant_output,

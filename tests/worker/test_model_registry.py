@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from worker.models import ModelVersion
-from worker.versions import active_version, zero_shot_version_ensure
+from worker.registry.versions import active_version, zero_shot_version_ensure
 
 
 def test_the_zero_shot_model_is_registered_once_and_active(db: None, settings) -> None:

@@ -21,8 +21,8 @@ from worker.backends.base import (
     NoteText,
     TransientBackendError,
 )
-from worker.backends.openai_backend import EMPTY_NOTE, OpenAIBackend
-from worker.llm.prompts import PROMPT_VERSION
+from worker.backends.llm.openai_backend import EMPTY_NOTE, OpenAIBackend
+from worker.backends.llm.prompts import PROMPT_VERSION
 
 NOTES = [
     NoteText(5, "Assessment: essential hypertension."),

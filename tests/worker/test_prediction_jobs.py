@@ -13,7 +13,6 @@ import pytest
 
 from worker.backends.base import NoteText
 from worker.backends.loading import backend_for
-from worker.job_selectors import job_progress
 from worker.models import (
     ModelVersion,
     Note,
@@ -22,15 +21,16 @@ from worker.models import (
     PredictionJob,
     UploadBatch,
 )
-from worker.prediction_jobs import (
+from worker.predictions.selectors import job_progress
+from worker.predictions.services import (
     NothingToPredict,
     prediction_chunk_run,
     prediction_job_cancel,
     prediction_job_create,
     predictions_store,
 )
+from worker.registry.versions import zero_shot_version_ensure
 from worker.tasks import predict_chunk_task
-from worker.versions import zero_shot_version_ensure
 
 MakeBatch = Callable[..., UploadBatch]
 

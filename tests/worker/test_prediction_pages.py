@@ -7,11 +7,11 @@ from collections.abc import Callable
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.models import User
-from coding_app.roles import Role
 from worker.models import ModelVersion, PredictionJob, UploadBatch
-from worker.prediction_jobs import prediction_chunk_run, prediction_job_create
-from worker.versions import zero_shot_version_ensure
+from worker.predictions.services import prediction_chunk_run, prediction_job_create
+from worker.registry.versions import zero_shot_version_ensure
 
 MakeBatch = Callable[..., UploadBatch]
 LoginAs = Callable[[Role], User]

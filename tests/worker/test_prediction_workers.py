@@ -13,8 +13,8 @@ import pytest
 from coding_app.celery import app
 from tests.conftest import celery_worker_start, subprocess_environment
 from worker.models import ModelVersion, Prediction, PredictionChunk, PredictionJob, UploadBatch
-from worker.prediction_jobs import prediction_job_create
-from worker.versions import zero_shot_version_ensure
+from worker.predictions.services import prediction_job_create
+from worker.registry.versions import zero_shot_version_ensure
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -50,7 +50,7 @@ def test_an_embedding_job_runs_on_a_real_worker(
 
 
 def llm_job_check(job: PredictionJob, notes: int) -> None:
-    from worker.llm.prompts import PROMPT_VERSION
+    from worker.backends.llm.prompts import PROMPT_VERSION
 
     wait_for(finished(job), 240, "the job to finish")
     assert job.status == PredictionJob.Status.DONE, job.error

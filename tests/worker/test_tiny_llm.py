@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.coding_app.test_codes_support import packaged_hierarchy
-from worker.llm.output import parse_llm_output
-from worker.llm.prompts import prompt_messages
-from worker.llm.tiny_model import build_tiny_llm
+from worker.backends.llm.output import parse_llm_output
+from worker.backends.llm.prompts import prompt_messages
+from worker.backends.llm.tiny_model import build_tiny_llm
 
 MODEL_FILES = (
     "config.json",

@@ -10,8 +10,8 @@ import pytest
 
 from tests.coding_app.test_codes_support import packaged_hierarchy
 from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
-from worker.backends.transformers_backend import EMPTY_NOTE, TransformersBackend
-from worker.llm.prompts import PROMPT_VERSION
+from worker.backends.llm.prompts import PROMPT_VERSION
+from worker.backends.llm.transformers_backend import EMPTY_NOTE, TransformersBackend
 
 # The instructions take about 590 of the tiny model's tokens: 700 leaves the
 # short notes whole and cuts the long one.

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.celery import app
-from coding_app.roles import Role
 from worker.models import ApiToken
-from worker.services import api_token_create
+from worker.uploads.services import api_token_create
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from coding_app.accounts.roles import Role
 from coding_app.celery import app
 from coding_app.models import User
-from coding_app.roles import Role
 from worker.models import Note, UploadBatch
 
 NOTES = b'{"id": "1", "text": "Chest pain."}\n{"id": "2", "text": ""}\n'

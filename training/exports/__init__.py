@@ -47,5 +47,5 @@ with ``note_id``, ``review_id`` and ``model_version_id``):
   ``coding_app.codes.reward.reward``.
 
 Which review stands for a note is documented in ``training.exports.source``.
-Trainers on these files: ``training.trainers.trainer_build``.
+Trainers on these files: ``training.runs.trainers.trainer_build``.
 """

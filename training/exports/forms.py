@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
+from coding_app.accounts.roles import Role, users_with_role
 from coding_app.models import User
-from coding_app.roles import Role, users_with_role
 from training.models import ExportSnapshot
 from worker.models import ModelVersion
 

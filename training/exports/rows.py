@@ -1,6 +1,6 @@
 """One review in, the training rows of each kind out (trl's formats).
 
-The prompt is the one inference uses (``worker.llm.prompts``): the system
+The prompt is the one inference uses (``worker.backends.llm.prompts``): the system
 and user messages of the prediction's prompt version, or of the current
 version when the prediction came from a backend without one (the embedding
 model), since that is what a model trained on the row will be asked.
@@ -27,8 +27,13 @@ from typing import Any
 from coding_app.codes.forms import code_key, dotted
 from coding_app.codes.hierarchy import Relation
 from training.exports.source import ReviewRecord
-from worker.llm.output import FORMAT_TAG
-from worker.llm.prompts import PROMPT_VERSION, assistant_output, prompt_messages, prompt_versions
+from worker.backends.llm.output import FORMAT_TAG
+from worker.backends.llm.prompts import (
+    PROMPT_VERSION,
+    assistant_output,
+    prompt_messages,
+    prompt_versions,
+)
 
 Row = dict[str, Any]
 

@@ -24,8 +24,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from coding_app.accounts.roles import Role, user_has_role
 from coding_app.models import CodeRelease, User
-from coding_app.roles import Role, user_has_role
 from review.audit import audit
 from review.models import AuditEvent
 from training.exports.files import FileDigest, checksums_write

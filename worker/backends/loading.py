@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from coding_app.codes.store import active_release, current_hierarchy
 from worker.backends.base import Backend, BackendConfigError, BackendSpec
 from worker.models import ModelVersion
-from worker.versions import version_spec
+from worker.registry.versions import version_spec
 
 _lock = threading.Lock()
 _loaded: dict[str, Backend] = {}
@@ -39,7 +39,7 @@ def backend_build(spec: BackendSpec) -> Backend:
     """A fresh backend for ``spec``; raises BackendConfigError when it cannot be."""
     hierarchy = current_hierarchy()
     if spec.backend == ModelVersion.Backend.EMBEDDING:
-        from worker.backends.embedding_backend import EmbeddingBackend
+        from worker.backends.embedding.backend import EmbeddingBackend
 
         chapters = set(settings.EMBEDDING_CODE_CHAPTERS)
         return EmbeddingBackend(
@@ -50,11 +50,11 @@ def backend_build(spec: BackendSpec) -> Backend:
             entries=[e for e in hierarchy if e.chapter in chapters] if chapters else None,
         )
     if spec.backend == ModelVersion.Backend.TRANSFORMERS:
-        from worker.backends.transformers_backend import TransformersBackend
+        from worker.backends.llm.transformers_backend import TransformersBackend
 
         return TransformersBackend(spec, hierarchy)
     if spec.backend == ModelVersion.Backend.OPENAI:
-        from worker.backends.openai_backend import OpenAIBackend
+        from worker.backends.llm.openai_backend import OpenAIBackend
 
         # A version may name its own server (options.base_url), so that two
         # servers can run side by side; otherwise the configured one.

@@ -3,7 +3,7 @@
 Readers only parse: each yields an ``IncomingNote`` per row it could read or
 a ``RowProblem`` per row it could not, and raises ``FileProblem`` when the
 file as a whole is unreadable. The rules about what a good note is live in
-``worker.note_rules``; storing lives in ``worker.services``.
+``worker.uploads.note_rules``; storing lives in ``worker.uploads.services``.
 """
 
 from worker.importers.records import FileProblem, IncomingNote, RowProblem

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from coding_app.accounts import UserExists, user_create
-from coding_app.roles import Role
+from coding_app.accounts.roles import Role
+from coding_app.accounts.services import UserExists, user_create
 
 
 class Command(BaseCommand):

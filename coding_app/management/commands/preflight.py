@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from coding_app.preflight import database_problem, redis_problem
+from coding_app.launcher.preflight import database_problem, redis_problem
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from coding_app.demo import demo_users_ensure
+from coding_app.launcher.demo import demo_users_ensure
 
 
 class Command(BaseCommand):

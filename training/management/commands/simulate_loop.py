@@ -15,9 +15,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from training.simulation import TABLE_HEADER, simulate_loop
-from worker.demo_notes import DEMO_FILE, DEMO_SOURCE
 from worker.models import Note, UploadBatch
-from worker.services import upload_batch_create, upload_batch_run
+from worker.uploads.demo_notes import DEMO_FILE, DEMO_SOURCE
+from worker.uploads.services import upload_batch_create, upload_batch_run
 
 
 class Command(BaseCommand):

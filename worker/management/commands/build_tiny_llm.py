@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from worker.llm.tiny_model import TRAIN_STEPS, TinyModelError, build_tiny_llm_summary
+from worker.backends.llm.tiny_model import TRAIN_STEPS, TinyModelError, build_tiny_llm_summary
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from coding_app.accounts.roles import Role, user_has_role
 from coding_app.models import User
-from coding_app.roles import Role, user_has_role
-from worker.services import api_token_create
+from worker.uploads.services import api_token_create
 
 
 class Command(BaseCommand):

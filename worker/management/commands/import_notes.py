@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from worker.models import UploadBatch
-from worker.services import upload_batch_create, upload_batch_run
-from worker.summary import upload_summary
+from worker.uploads.services import upload_batch_create, upload_batch_run
+from worker.uploads.summary import upload_summary
 
 
 class Command(BaseCommand):

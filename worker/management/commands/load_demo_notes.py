@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from worker.demo_notes import DEMO_FILE, demo_notes_ensure
+from worker.uploads.demo_notes import DEMO_FILE, demo_notes_ensure
 
 
 class Command(BaseCommand):

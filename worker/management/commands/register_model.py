@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
 from worker.models import ModelVersion
-from worker.versions import model_version_register
+from worker.registry.versions import model_version_register
 
 
 class Command(BaseCommand):

@@ -1,0 +1,3 @@
+"""The coder's desk: the queue and its leases, the review page, and the rules
+of a coder's decisions.
+"""

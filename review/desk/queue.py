@@ -1,0 +1,212 @@
+"""The coders' work queue: tasks made from predictions, leased with SKIP LOCKED.
+
+A task is made for every prediction of the active model version (two for
+the notes picked for blind double coding, by a hash of the note id so the
+pick is stable). "Next note" locks the first free task with ``FOR UPDATE
+SKIP LOCKED``: two coders asking at the same instant get different tasks,
+and nobody waits on another's lock. A lease lasts ``REVIEW_LEASE_SECONDS``
+and the open page renews it; an expired lease is free for the next coder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import OrderBy
+from django.utils import timezone
+
+from coding_app.models import User
+from review.audit import audit
+from review.models import AuditEvent, Review, ReviewTask
+from worker.models import ModelVersion
+from worker.registry.versions import active_version
+
+MATERIALIZE_LIMIT = 5000
+
+
+class QueueError(Exception):
+    """A queue action that cannot be done, in words for the person who asked."""
+
+
+def lease_seconds() -> int:
+    return int(settings.REVIEW_LEASE_SECONDS)
+
+
+def double_coding_per_mille() -> int:
+    return int(getattr(settings, "REVIEW_DOUBLE_CODING_PER_MILLE", 100))
+
+
+def review_tasks_materialize(version: ModelVersion, limit: int = MATERIALIZE_LIMIT) -> int:
+    """Make the missing tasks for ``version``'s predictions; returns how many."""
+    share_per_mille = double_coding_per_mille()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO review_reviewtask
+                (note_id, prediction_id, slot, double_coded, priority, confidence, state,
+                 created_at)
+            SELECT p.note_id, p.id, slot.n, picked.double, 0,
+                   (SELECT MIN(s.score) FROM worker_suggestion s WHERE s.prediction_id = p.id),
+                   'open', now()
+            FROM (
+                SELECT p.id, p.note_id FROM worker_prediction p
+                WHERE p.model_version_id = %s
+                  AND NOT EXISTS (SELECT 1 FROM review_reviewtask t WHERE t.prediction_id = p.id)
+                ORDER BY p.id LIMIT %s
+            ) p
+            CROSS JOIN LATERAL (
+                SELECT (hashtext('double-coding:' || p.note_id::text) & 2147483647) %% 1000 < %s
+                    AS double
+            ) picked
+            CROSS JOIN LATERAL generate_series(1, CASE WHEN picked.double THEN 2 ELSE 1 END)
+                AS slot(n)
+            ON CONFLICT DO NOTHING
+            """,
+            [version.pk, limit, share_per_mille],
+        )
+        made: int = cursor.rowcount
+        return made
+
+
+def _free_tasks(version: ModelVersion, coder: User, now: datetime) -> QuerySet[ReviewTask]:
+    # Blind double coding: a coder never gets a note they already have a
+    # review of (either slot), so the two reviews come from two people.
+    own = Review.objects.filter(note=OuterRef("note"), coder=coder)
+    expired = Q(state=ReviewTask.State.LEASED, lease_expires_at__lte=now)
+    return ReviewTask.objects.filter(
+        Q(state=ReviewTask.State.OPEN) | expired, prediction__model_version=version
+    ).filter(~Exists(own))
+
+
+def lease_next(coder: User, *, least_confident_first: bool = False) -> Review | None:
+    """The coder's review of the next free task (the one they hold, if any)."""
+    version = active_version()
+    if version is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        held = _held(coder, now)
+        if held is not None:
+            return held
+        review_tasks_materialize(version)
+        order: list[str | OrderBy] = ["-priority", "created_at", "pk"]
+        if least_confident_first:
+            order = ["-priority", F("confidence").asc(nulls_first=True), "created_at", "pk"]
+        task = (
+            _free_tasks(version, coder, now)
+            .order_by(*order)
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if task is None:
+            return None
+        if task.state == ReviewTask.State.LEASED:
+            audit(
+                AuditEvent.Kind.LEASE_EXPIRED, actor=None, task=task,
+                previous_holder=task.leased_by_id,
+            )  # fmt: skip
+        return _lease(task, coder, now)
+
+
+def _held(coder: User, now: datetime) -> Review | None:
+    task = (
+        ReviewTask.objects.select_for_update()
+        .filter(leased_by=coder, state=ReviewTask.State.LEASED, lease_expires_at__gt=now)
+        .first()
+    )
+    if task is None:
+        return None
+    return _lease(task, coder, timezone.now(), taken=False)
+
+
+def _lease(task: ReviewTask, coder: User, now: datetime, *, taken: bool = True) -> Review:
+    task.state, task.leased_by = ReviewTask.State.LEASED, coder
+    task.lease_expires_at = now + timedelta(seconds=lease_seconds())
+    task.save(update_fields=["state", "leased_by", "lease_expires_at"])
+    prediction = task.prediction
+    review, _ = Review.objects.get_or_create(
+        task=task, coder=coder,
+        defaults={
+            "note_id": task.note_id, "prediction": prediction,
+            "model_version_id": prediction.model_version_id,
+            "prompt_version": prediction.prompt_version,
+        },
+    )  # fmt: skip
+    if taken:
+        audit(AuditEvent.Kind.LEASE_TAKEN, actor=coder, task=task, review=review)
+    return review
+
+
+def lease_renew(review: Review, coder: User, active_seconds: float) -> bool:
+    """The page's heartbeat: keep the lease and count the time the page was in use."""
+    heartbeat = int(settings.REVIEW_HEARTBEAT_SECONDS)
+    counted = max(0.0, min(active_seconds, heartbeat * 2.0))
+    with transaction.atomic():
+        Review.objects.filter(pk=review.pk, coder=coder, status=Review.Status.DRAFT).update(
+            seconds_on_task=F("seconds_on_task") + counted
+        )
+        renewed = ReviewTask.objects.filter(
+            pk=review.task_id, leased_by=coder, state=ReviewTask.State.LEASED,
+            lease_expires_at__gt=timezone.now(),
+        ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))  # fmt: skip
+    return bool(renewed)
+
+
+def lease_release(task: ReviewTask, by: User) -> None:
+    """An admin (or the holder) gives the task back to the queue."""
+    with transaction.atomic():
+        locked = ReviewTask.objects.select_for_update().get(pk=task.pk)
+        if locked.state != ReviewTask.State.LEASED:
+            raise QueueError(f"Task {task.pk} is not leased; nothing to release.")
+        holder = locked.leased_by_id
+        locked.state, locked.leased_by, locked.lease_expires_at = ReviewTask.State.OPEN, None, None
+        locked.save(update_fields=["state", "leased_by", "lease_expires_at"])
+        audit(AuditEvent.Kind.LEASE_RELEASED, actor=by, task=locked, previous_holder=holder)
+
+
+def task_reassign(task: ReviewTask, to: User, by: User) -> Review:
+    """An admin hands a waiting or leased task to a named coder."""
+    with transaction.atomic():
+        locked = ReviewTask.objects.select_for_update().get(pk=task.pk)
+        if locked.state == ReviewTask.State.DONE:
+            raise QueueError(f"Task {task.pk} is already reviewed.")
+        if Review.objects.filter(note_id=locked.note_id, coder=to).exclude(task=locked).exists():
+            raise QueueError(
+                f"{to.email} already reviews this note in the other slot of blind double coding."
+            )
+        holder = locked.leased_by_id
+        review = _lease(locked, to, timezone.now(), taken=False)
+        audit(
+            AuditEvent.Kind.NOTE_REASSIGNED, actor=by, task=locked, review=review,
+            previous_holder=holder, to=to.pk,
+        )  # fmt: skip
+        return review
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int
+    leased: int
+    expired: int
+    done: int
+    double_coded_notes: int
+
+
+def queue_counts() -> QueueCounts:
+    from django.db.models import Count
+
+    now = timezone.now()
+    counts = ReviewTask.objects.aggregate(
+        waiting=Count("pk", filter=Q(state=ReviewTask.State.OPEN)),
+        leased=Count("pk", filter=Q(state=ReviewTask.State.LEASED, lease_expires_at__gt=now)),
+        expired=Count("pk", filter=Q(state=ReviewTask.State.LEASED, lease_expires_at__lte=now)),
+        done=Count("pk", filter=Q(state=ReviewTask.State.DONE)),
+        double=Count("note", filter=Q(slot=2), distinct=True),
+    )
+    return QueueCounts(
+        counts["waiting"], counts["leased"], counts["expired"], counts["done"], counts["double"]
+    )

@@ -1,0 +1,176 @@
+"""Reads for the desk: the review page in a fixed number of queries.
+
+The page needs the review (with its note, prediction, model version and
+task: one joined query), the prediction's suggestions and the review's
+decisions (one query each). Descriptions and relations come from the
+in-memory hierarchy, so the count does not grow with the suggestions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from coding_app.codes.diff import CodePair, CodeSetDiff, diff_code_sets
+from coding_app.codes.entry import CodeEntry
+from coding_app.codes.hierarchy import Hierarchy, Relation
+from coding_app.codes.store import current_hierarchy
+from coding_app.models import User
+from review.models import Decision, Review, ReviewTask
+from worker.models import Suggestion
+from worker.predictions.evidence import TextPiece, evidence_pieces
+
+# Relations between two suggestions worth showing a coder (a pair that only
+# shares a chapter says little).
+SHOWN_RELATIONS = {Relation.ANCESTOR, Relation.DESCENDANT, Relation.SIBLING, Relation.SAME_CATEGORY}
+
+
+@dataclass
+class SuggestionRow:
+    suggestion: Suggestion
+    entry: CodeEntry | None
+    decision: Decision | None
+    replacement: CodeEntry | None
+    related: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.decision.action if self.decision else "open"
+
+
+@dataclass
+class AddedRow:
+    decision: Decision
+    entry: CodeEntry | None
+
+
+@dataclass
+class ReviewPage:
+    review: Review
+    rows: list[SuggestionRow]
+    added: list[AddedRow]
+    diff: CodeSetDiff
+    entries: dict[str, CodeEntry]
+    selected: SuggestionRow | None
+    pieces: list[TextPiece]
+
+    @property
+    def reasons(self) -> list[tuple[str, str]]:
+        return [(str(value), str(label)) for value, label in Decision.Reason.choices]
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for row in self.rows if row.decision is None)
+
+    @property
+    def editable(self) -> bool:
+        return self.review.status == Review.Status.DRAFT
+
+    def described(self, code: str) -> str:
+        entry = self.entries.get(code)
+        return f"{entry.dotted} {entry.description}" if entry else code
+
+    def diff_rows(self) -> list[dict[str, Any]]:
+        """The diff in words, one row per pair or lone code."""
+        rows: list[dict[str, Any]] = [_pair_row(self, p) for p in self.diff.pairs]
+        rows += [
+            {"model": self.described(c), "coder": "", "relation": "Only the model", "kind": "model"}
+            for c in self.diff.model_only
+        ]
+        rows += [
+            {"model": "", "coder": self.described(c), "relation": "Only the coder", "kind": "coder"}
+            for c in self.diff.coder_only
+        ]
+        return rows
+
+
+def _pair_row(page: ReviewPage, pair: CodePair) -> dict[str, Any]:
+    return {
+        "model": page.described(pair.model),
+        "coder": page.described(pair.coder),
+        "relation": pair.relation.label,
+        "kind": pair.relation.value,
+    }
+
+
+def review_for_coder(review_id: int, coder: User) -> Review | None:
+    return (
+        Review.objects.select_related(
+            "note", "prediction", "model_version", "task", "task__leased_by"
+        )
+        .filter(pk=review_id, coder=coder)
+        .first()
+    )
+
+
+def review_page(review: Review, selected_id: int | None = None) -> ReviewPage:
+    hierarchy = current_hierarchy()
+    suggestions = list(
+        Suggestion.objects.filter(prediction_id=review.prediction_id).order_by("rank")
+    )
+    decisions = list(Decision.objects.filter(review=review).order_by("pk"))
+    by_suggestion = {d.suggestion_id: d for d in decisions if d.suggestion_id is not None}
+    rows = [
+        SuggestionRow(
+            suggestion=s,
+            entry=hierarchy.entry(s.code) if s.valid else None,
+            decision=by_suggestion.get(s.pk),
+            replacement=_replacement(by_suggestion.get(s.pk), hierarchy),
+        )
+        for s in suggestions
+    ]
+    _relate(rows, hierarchy)
+    added = [
+        AddedRow(d, hierarchy.entry(d.code)) for d in decisions if d.action == Decision.Action.ADD
+    ]
+    model_codes = [s.code for s in suggestions if s.valid]
+    final = [code for d in decisions if (code := d.final_code) is not None]
+    diff = diff_code_sets(model_codes, final, hierarchy)
+    entries = {
+        code: entry
+        for code in {*model_codes, *final}
+        if (entry := hierarchy.entry(code)) is not None
+    }
+    selected = next((r for r in rows if r.suggestion.pk == selected_id), None)
+    selected = selected or next((r for r in rows if r.suggestion.evidence), None)
+    pieces = evidence_pieces(review.note.text, selected.suggestion.evidence if selected else [])
+    return ReviewPage(review, rows, added, diff, entries, selected, pieces)
+
+
+def _replacement(decision: Decision | None, hierarchy: Hierarchy) -> CodeEntry | None:
+    if decision is None or not decision.replacement:
+        return None
+    return hierarchy.entry(decision.replacement)
+
+
+def _relate(rows: list[SuggestionRow], hierarchy: Hierarchy) -> None:
+    valid = [row for row in rows if row.entry is not None]
+    for row in valid:
+        for other in valid:
+            if other is row:
+                continue
+            relation = hierarchy.relation(row.suggestion.code, other.suggestion.code)
+            if relation in SHOWN_RELATIONS:
+                assert other.entry is not None
+                row.related.append((other.entry.dotted, relation.label))
+
+
+def coder_reviews(coder: User, limit: int = 20) -> QuerySet[Review]:
+    return Review.objects.filter(coder=coder).select_related("note")[:limit]
+
+
+def coder_counts(coder: User) -> dict[str, int]:
+    return Review.objects.filter(coder=coder).aggregate(
+        drafts=Count("pk", filter=Q(status=Review.Status.DRAFT)),
+        submitted=Count("pk", filter=Q(status=Review.Status.SUBMITTED)),
+    )
+
+
+def leased_tasks() -> QuerySet[ReviewTask]:
+    return (
+        ReviewTask.objects.filter(state=ReviewTask.State.LEASED)
+        .select_related("note", "leased_by")
+        .order_by("lease_expires_at")
+    )

@@ -1,0 +1,239 @@
+"""The desk's pages and htmx endpoints; the rules live in queue and decisions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from coding_app.accounts.roles import Role, role_required, users_with_role
+from coding_app.accounts.services import signed_in_user
+from coding_app.codes.search import search_codes
+from coding_app.codes.store import current_hierarchy
+from review.audit import audit
+from review.desk import decisions, queue, selectors
+from review.models import AuditEvent, Review, ReviewTask
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@require_GET
+@role_required(Role.CODER)
+def desk_home(request: HttpRequest) -> HttpResponse:
+    coder = signed_in_user(request)
+    context = {
+        "counts": selectors.coder_counts(coder),
+        "reviews": selectors.coder_reviews(coder),
+        "queue": queue.queue_counts(),
+    }
+    return render(request, "review/desk_home.html", context)
+
+
+@require_POST
+@role_required(Role.CODER)
+def next_note(request: HttpRequest) -> HttpResponse:
+    least_confident = "least_confident" in request.POST
+    review = queue.lease_next(signed_in_user(request), least_confident_first=least_confident)
+    if review is None:
+        messages.info(request, "No note is waiting for review. Well done.")
+        return redirect("review:desk_home")
+    return redirect("review:review", review_id=review.pk)
+
+
+def _own_review(request: HttpRequest, review_id: int) -> Review:
+    review = selectors.review_for_coder(review_id, signed_in_user(request))
+    if review is None:
+        # Another coder's review looks exactly like a missing one.
+        raise Http404("No such review of yours.")
+    return review
+
+
+def _selected(request: HttpRequest) -> int | None:
+    raw = request.GET.get("suggestion") or request.POST.get("selected") or ""
+    return int(raw) if raw.isdigit() else None
+
+
+@require_GET
+@role_required(Role.CODER)
+def review(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
+    current = _own_review(request, review_id)
+    page = selectors.review_page(current, _selected(request))
+    if request.htmx:
+        return render(request, "review/review.html#note-text", {"page": page})
+    audit(AuditEvent.Kind.NOTE_VIEWED, actor=signed_in_user(request), review=current)
+    return render(request, "review/review.html", {"page": page})
+
+
+def _work(request: HttpRequest, review_id: int, error: str = "") -> HttpResponse:
+    """The redrawn work area: suggestions, added codes, the diff and submit."""
+    page = selectors.review_page(_own_review(request, review_id), _selected(request))
+    context = {"page": page, "error": error}
+    if getattr(request, "htmx", False):
+        # htmx swaps no 4xx answer by default: a refusal is drawn with a 200.
+        return render(request, "review/review.html#work", context)
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("review:review", args=[review_id]))
+
+
+@require_POST
+@role_required(Role.CODER)
+def decide(request: HttpRequest, review_id: int, suggestion_id: int) -> HttpResponse:
+    choice = decisions.DecisionInput(
+        action=request.POST.get("action", ""),
+        replacement=request.POST.get("replacement", ""),
+        reason=request.POST.get("reason", ""),
+        comment=request.POST.get("comment", "")[:2000],
+    )
+    try:
+        decisions.decide(
+            review_id=review_id, coder=signed_in_user(request), suggestion_id=suggestion_id,
+            choice=choice, expected_version=_version(request),
+        )  # fmt: skip
+    except decisions.DecisionRefused as refused:
+        return _work(request, review_id, str(refused))
+    return _work(request, review_id)
+
+
+@require_POST
+@role_required(Role.CODER)
+def add_code(request: HttpRequest, review_id: int) -> HttpResponse:
+    try:
+        decisions.code_add(
+            review_id=review_id, coder=signed_in_user(request), code=request.POST.get("code", ""),
+            expected_version=_version(request),
+        )  # fmt: skip
+    except decisions.DecisionRefused as refused:
+        return _work(request, review_id, str(refused))
+    return _work(request, review_id)
+
+
+@require_POST
+@role_required(Role.CODER)
+def remove_code(request: HttpRequest, review_id: int, decision_id: int) -> HttpResponse:
+    try:
+        decisions.added_code_remove(
+            review_id=review_id, coder=signed_in_user(request), decision_id=decision_id,
+            expected_version=_version(request),
+        )  # fmt: skip
+    except decisions.DecisionRefused as refused:
+        return _work(request, review_id, str(refused))
+    return _work(request, review_id)
+
+
+@require_POST
+@role_required(Role.CODER)
+def submit(request: HttpRequest, review_id: int) -> HttpResponse:
+    try:
+        done = decisions.review_submit(
+            review_id=review_id, coder=signed_in_user(request), expected_version=_version(request)
+        )
+    except decisions.DecisionRefused as refused:
+        return _work(request, review_id, str(refused))
+    messages.success(request, f"Review of note {done.note.external_id} submitted.")
+    url = reverse("review:desk_home")
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_POST
+@role_required(Role.CODER)
+def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
+    try:
+        decisions.review_reopen(review_id=review_id, coder=signed_in_user(request))
+    except decisions.DecisionRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("review:review", review_id=review_id)
+
+
+@require_POST
+@role_required(Role.CODER)
+def heartbeat(request: HttpRequest, review_id: int) -> HttpResponse:
+    current = _own_review(request, review_id)
+    try:
+        active = float(request.POST.get("active_seconds", "0"))
+    except ValueError:
+        active = 0.0
+    if queue.lease_renew(current, signed_in_user(request), active):
+        return HttpResponse(status=204)
+    if current.status == Review.Status.SUBMITTED or current.submitted_at is not None:
+        return HttpResponse(status=204)
+    return HttpResponse(
+        "Your lease on this note has expired; your draft is kept, but the note may go to "
+        "another coder. Take the next note to go on.",
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+@require_GET
+@role_required(Role.CODER)
+def code_options(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Autocomplete for replace and add: options with their relation to the suggestion."""
+    current = _own_review(request, review_id)
+    # The replace and add fields send their own value under their own name.
+    query = request.GET.get("replacement") or request.GET.get("code") or request.GET.get("q", "")
+    hits = search_codes(query, 12)
+    suggested = request.GET.get("suggested", "")
+    hierarchy = current_hierarchy()
+    options = []
+    for hit in hits:
+        relation = ""
+        if suggested and hierarchy.entry(suggested) is not None:
+            relation = hierarchy.relation(suggested, hit.code).label
+        options.append({"hit": hit, "relation": relation})
+    return render(request, "review/code_options.html", {"options": options, "review": current})
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def queue_admin(request: HttpRequest) -> HttpResponse:
+    context = {
+        "queue": queue.queue_counts(),
+        "leases": selectors.leased_tasks(),
+        "coders": users_with_role(Role.CODER),
+    }
+    return render(request, "review/queue_admin.html", context)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def queue_release(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = ReviewTask.objects.filter(pk=task_id).first()
+    if task is None:
+        raise Http404("No such task.")
+    try:
+        queue.lease_release(task, signed_in_user(request))
+        messages.success(request, f"Task {task_id} is back in the queue.")
+    except queue.QueueError as error:
+        messages.error(request, str(error))
+    return redirect("review:queue_admin")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def queue_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = ReviewTask.objects.filter(pk=task_id).first()
+    coder = users_with_role(Role.CODER).filter(pk=request.POST.get("coder") or 0).first()
+    if task is None or coder is None:
+        messages.error(request, "Choose a task and a coder to give it to.")
+        return redirect("review:queue_admin")
+    try:
+        queue.task_reassign(task, coder, signed_in_user(request))
+        messages.success(request, f"Task {task_id} now belongs to {coder.email}.")
+    except queue.QueueError as error:
+        messages.error(request, str(error))
+    return redirect("review:queue_admin")

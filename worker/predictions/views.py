@@ -1,0 +1,114 @@
+"""The admin's prediction pages: start a job, watch it, cancel it, and one
+note with what each model version said about it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from coding_app.accounts.roles import Role, role_required
+from coding_app.models import User
+from worker.models import Note, Prediction, PredictionJob, Suggestion
+from worker.predictions import selectors
+from worker.predictions.evidence import evidence_pieces
+from worker.predictions.forms import PredictionJobForm
+from worker.predictions.services import (
+    NothingToPredict,
+    prediction_job_cancel,
+    prediction_job_create,
+)
+from worker.registry.versions import active_version
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def jobs(request: HttpRequest) -> HttpResponse:
+    active = active_version()
+    form = PredictionJobForm(request.POST or None, initial={"model_version": active})
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(request.user, User)
+        try:
+            job = prediction_job_create(
+                version=form.cleaned_data["model_version"],
+                batch=form.cleaned_data["batch"],
+                chunk_size=form.cleaned_data["chunk_size"],
+                created_by=request.user,
+            )
+        except NothingToPredict as nothing:
+            form.add_error("batch", str(nothing))
+        else:
+            return redirect(reverse("worker:job_detail", args=[job.pk]))
+    context = {"form": form, "jobs": selectors.prediction_jobs_recent(), "active": active}
+    status = 400 if form.errors else 200
+    return render(request, "worker/jobs.html", context, status=status)
+
+
+def _context(job: PredictionJob) -> dict[str, object]:
+    progress = selectors.job_progress(job)
+    return {
+        "job": job,
+        "progress": progress,
+        "percent": round(progress.fraction(job.notes_total) * 100),
+        "recent": selectors.job_recent_predictions(job),
+    }
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(PredictionJob.objects.select_related("model_version"), pk=job_id)
+    return render(request, "worker/job_detail.html", _context(job))
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(PredictionJob.objects.select_related("model_version"), pk=job_id)
+    response = render(request, "worker/job_detail.html#status", _context(job))
+    if job.is_finished:
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(PredictionJob, pk=job_id)
+    if prediction_job_cancel(job):
+        note = "running chunks stop after the batch they are on"
+        messages.success(request, f"Job {job.pk} is cancelled; {note}.")
+    else:
+        messages.info(request, f"Job {job.pk} had already finished.")
+    return redirect(reverse("worker:job_detail", args=[job.pk]))
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
+    predictions = Prediction.objects.select_related("model_version").prefetch_related(
+        Prefetch("suggestions", queryset=Suggestion.objects.order_by("rank"))
+    )
+    note = get_object_or_404(
+        Note.objects.select_related("batch").prefetch_related(
+            Prefetch("predictions", queryset=predictions.order_by("-created_at"))
+        ),
+        pk=note_id,
+    )
+    suggestions = [s for p in note.predictions.all() for s in p.suggestions.all()]
+    selected = _selected(suggestions, request.GET.get("suggestion", ""))
+    context = {
+        "note": note,
+        "selected": selected,
+        "pieces": evidence_pieces(note.text, selected.evidence if selected else []),
+    }
+    return render(request, "worker/note_detail.html", context)
+
+
+def _selected(suggestions: list[Suggestion], wanted: str) -> Suggestion | None:
+    chosen = next((s for s in suggestions if str(s.pk) == wanted), None)
+    return chosen or next((s for s in suggestions if s.evidence), None)

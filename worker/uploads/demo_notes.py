@@ -1,0 +1,49 @@
+"""Demo notes for the embedded mode: real coded case reports, predicted once.
+
+The first start of ``make run`` imports the CodiEsp case reports shipped in
+``demo_data/codiesp/`` (CC BY 4.0; see its LICENSE.txt) through the one import
+service, exactly as an admin's upload would go, so the codes that the loaded
+release does not know are reported as rejected rows. It then queues a
+prediction job with the active embedding model, so that coders find a queue
+the first time they open the desk. Later starts find the notes and do nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from worker.models import UploadBatch
+from worker.predictions.services import NothingToPredict, prediction_job_create
+from worker.registry.versions import zero_shot_version_ensure
+from worker.uploads.services import upload_batch_create, upload_batch_run
+from worker.uploads.summary import upload_summary
+
+DEMO_SOURCE = "codiesp"
+DEMO_FILE = Path(settings.BASE_DIR) / "demo_data" / "codiesp" / "codiesp-train-dev.jsonl"
+
+
+@dataclass(frozen=True)
+class DemoNotes:
+    imported: str  # the upload summary, or why nothing was imported
+    job_id: int | None
+
+
+def demo_notes_ensure(path: Path = DEMO_FILE) -> DemoNotes:
+    """Import the demo notes once and queue their predictions."""
+    done = UploadBatch.objects.filter(source=DEMO_SOURCE, status=UploadBatch.Status.DONE).first()
+    if done is not None:
+        imported = f"Demo notes already imported ({done.notes_created:,} notes)."
+    else:
+        batch = upload_batch_create(
+            source=DEMO_SOURCE, file_name=path.name, stored_path=path,
+            mode=UploadBatch.Mode.GOOD_ROWS, created_by=None,
+        )  # fmt: skip
+        imported = upload_summary(upload_batch_run(batch_id=batch.pk, delete_files=False))
+    try:
+        job = prediction_job_create(version=zero_shot_version_ensure())
+    except NothingToPredict:
+        return DemoNotes(imported, None)
+    return DemoNotes(imported, job.pk)
