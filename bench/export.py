@@ -30,9 +30,11 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+
+from throwaway_database import postgres_server_url, sql_script_run, throwaway_database
 
 if TYPE_CHECKING:
     from training.models import ExportSnapshot
@@ -94,23 +96,28 @@ ANALYZE;
 """
 
 
-def _server_url(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+@dataclass
+class ExportRun:
+    """What one run measured: the exports, COPY, and the peaks of memory."""
 
-
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url(url, "postgres"), autocommit=True) as connection:
-        connection.execute(statement)
+    decisions: int
+    baseline_mb: float  # the peak before any export
+    small_seconds: float
+    small: ExportSnapshot  # a tenth of the data
+    small_peak_mb: float
+    seconds: float
+    snapshot: ExportSnapshot  # all of it
+    peak_mb: float
+    copy_seconds: float
+    copy_bytes: int
 
 
 def generate(decisions: int) -> int:
-    from django.db import connection
-
+    """Generate about ``decisions`` decisions in SQL; return how many there are."""
     from coding_app.accounts.roles import Role
     from coding_app.accounts.services import user_create
     from coding_app.codes.store import active_release
+    from review.models import Decision
     from worker.models import ModelVersion, UploadBatch
 
     release = active_release()
@@ -119,17 +126,15 @@ def generate(decisions: int) -> int:
     version = ModelVersion.objects.create(name="bench-llm", backend="openai", base_model="bench")
     coder = user_create(email="coder@bench.example", password="!bench-pass-1", roles=[Role.CODER])
     params = {
-        "release": release.pk, "batch": batch.pk, "version": version.pk, "coder": coder.pk,
-        "notes": decisions // DECISIONS_PER_REVIEW, "per_review": DECISIONS_PER_REVIEW,
-    }  # fmt: skip
-    with connection.cursor() as cursor:
-        for statement in GENERATE.split(";\n"):
-            if statement.strip():
-                cursor.execute(statement, params)
-        cursor.execute("SELECT count(*) FROM review_decision")
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+        "release": release.pk,
+        "batch": batch.pk,
+        "version": version.pk,
+        "coder": coder.pk,
+        "notes": decisions // DECISIONS_PER_REVIEW,
+        "per_review": DECISIONS_PER_REVIEW,
+    }
+    sql_script_run(GENERATE, params)
+    return Decision.objects.count()
 
 
 def peak_rss_mb() -> float:
@@ -172,73 +177,98 @@ def copy_time(path: Path) -> tuple[float, int]:
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
+    options = _options()
+    server_url = postgres_server_url()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as storage:
+        os.environ["STORAGE_DIR"] = storage
+        with throwaway_database(server_url, BENCH_DATABASE, keep=options.keep):
+            import django
+
+            django.setup()
+            run = _run(options.decisions, Path(storage))
+        _print_table(run)
+    print(json.dumps(_figures(run)))
+
+
+def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--decisions", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
-    args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench makes its own database).")
-    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-    _admin(url, f"CREATE DATABASE {BENCH_DATABASE}")
-    os.environ["DATABASE_URL"] = _server_url(url, BENCH_DATABASE)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
-    storage = tempfile.TemporaryDirectory(prefix="bench-export-")
-    os.environ["STORAGE_DIR"] = storage.name
-    import django
+    return parser.parse_args()
 
-    django.setup()
+
+def _run(decisions: int, storage: Path) -> ExportRun:
+    """Make the data, then time the exports and COPY."""
     from django.core.management import call_command
-    from django.db import connections
 
     from coding_app.accounts.roles import Role
     from coding_app.accounts.services import user_create
 
-    try:
-        began = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        call_command("load_codes", verbosity=0)
-        decisions = generate(args.decisions)
-        print(f"setup and data: {time.perf_counter() - began:.1f} s, {decisions:,} decisions")
-        admin = user_create(email="admin@bench.example", password="!bench-pass-1",
-                            roles=[Role.ADMIN])  # fmt: skip
-        baseline = peak_rss_mb()
-        # A tenth of the data first (by date), then all: equal peaks = flat memory.
-        small_seconds, small = export_time(admin.pk, {"date_from": _days_ago(18)})
-        small_peak = peak_rss_mb()
-        seconds, snapshot = export_time(admin.pk, {})
-        peak = peak_rss_mb()
-        copy_seconds, copy_bytes = copy_time(Path(storage.name) / "copy.tsv")
-    finally:
-        connections.close_all()
-        if not args.keep:
-            _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-    rows = sum(snapshot.row_counts.values())
-    small_rows = sum(small.row_counts.values())
-    size = sum(facts["bytes"] for facts in snapshot.files.values())
+    began = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("load_codes", verbosity=0)
+    made = generate(decisions)
+    print(f"setup and data: {time.perf_counter() - began:.1f} s, {made:,} decisions")
+    admin = user_create(email="admin@bench.example", password="!bench-pass-1", roles=[Role.ADMIN])
+    baseline = peak_rss_mb()
+    # A tenth of the data first (by date), then all: equal peaks = flat memory.
+    small_seconds, small = export_time(admin.pk, {"date_from": _days_ago(18)})
+    small_peak = peak_rss_mb()
+    seconds, snapshot = export_time(admin.pk, {})
+    peak = peak_rss_mb()
+    copy_seconds, copy_bytes = copy_time(storage / "copy.tsv")
+    return ExportRun(
+        decisions=made,
+        baseline_mb=baseline,
+        small_seconds=small_seconds,
+        small=small,
+        small_peak_mb=small_peak,
+        seconds=seconds,
+        snapshot=snapshot,
+        peak_mb=peak,
+        copy_seconds=copy_seconds,
+        copy_bytes=copy_bytes,
+    )
+
+
+def _rows(snapshot: ExportSnapshot) -> int:
+    return sum(snapshot.row_counts.values())
+
+
+def _print_table(run: ExportRun) -> None:
+    rows, small_rows, seconds = _rows(run.snapshot), _rows(run.small), run.seconds
+    size = sum(facts["bytes"] for facts in run.snapshot.files.values())
     table = [
-        ("decisions in the database", f"{decisions:,}"),
+        ("decisions in the database", f"{run.decisions:,}"),
         ("rows exported (train + validation)", f"{rows:,}"),
-        ("decisions in the manifest", f"{snapshot.decision_count:,}"),
+        ("decisions in the manifest", f"{run.snapshot.decision_count:,}"),
         ("export seconds", f"{seconds:.2f}"),
         ("export rows per second", f"{rows / seconds:,.0f}"),
         ("export MB written", f"{size / 1e6:,.1f}"),
-        ("COPY seconds (same query)", f"{copy_seconds:.2f}"),
-        ("COPY MB written", f"{copy_bytes / 1e6:,.1f}"),
-        ("ratio export / COPY", f"{seconds / copy_seconds:.2f}"),
-        ("peak RSS before exports MB", f"{baseline:,.0f}"),
-        (f"peak RSS after {small_rows:,} rows MB ({small_seconds:.1f} s)", f"{small_peak:,.0f}"),
-        (f"peak RSS after {rows:,} rows MB", f"{peak:,.0f}"),
+        ("COPY seconds (same query)", f"{run.copy_seconds:.2f}"),
+        ("COPY MB written", f"{run.copy_bytes / 1e6:,.1f}"),
+        ("ratio export / COPY", f"{seconds / run.copy_seconds:.2f}"),
+        ("peak RSS before exports MB", f"{run.baseline_mb:,.0f}"),
+        (
+            f"peak RSS after {small_rows:,} rows MB ({run.small_seconds:.1f} s)",
+            f"{run.small_peak_mb:,.0f}",
+        ),
+        (f"peak RSS after {rows:,} rows MB", f"{run.peak_mb:,.0f}"),
     ]
     for label, value in table:
         print(f"{label:<44}{value:>14}")
-    storage.cleanup()
-    print(json.dumps({
-        "rows": rows, "rows_per_s": round(rows / seconds), "peak_rss_mb": round(peak, 1),
-        "ratio_to_copy": round(seconds / copy_seconds, 2),
-    }))  # fmt: skip
+
+
+def _figures(run: ExportRun) -> dict[str, float]:
+    rows = _rows(run.snapshot)
+    return {
+        "rows": rows,
+        "rows_per_s": round(rows / run.seconds),
+        "peak_rss_mb": round(run.peak_mb, 1),
+        "ratio_to_copy": round(run.seconds / run.copy_seconds, 2),
+    }
 
 
 def _days_ago(days: int) -> str:

@@ -41,9 +41,12 @@ def main() -> None:
         path = Path(folder) / "bench.jsonl"
         size = write_file(path)
         batch = upload_batch_create(
-            source=source, file_name=path.name, stored_path=path,
-            mode=UploadBatch.Mode.ALL_OR_NOTHING, created_by=None,
-        )  # fmt: skip
+            source=source,
+            file_name=path.name,
+            stored_path=path,
+            mode=UploadBatch.Mode.ALL_OR_NOTHING,
+            created_by=None,
+        )
         started = time.perf_counter()
         batch = upload_batch_run(batch_id=batch.pk, delete_files=False)
         seconds = time.perf_counter() - started

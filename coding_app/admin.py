@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from coding_app.models import User
+from coding_app.accounts.models import User
 
 
 @admin.register(User)

@@ -9,6 +9,9 @@ class CodingAppConfig(AppConfig):
 
     def ready(self) -> None:
         from coding_app.accounts.roles import ensure_role_groups
+        from coding_app.audit.kinds import CoreAuditKind, register_kinds
+
+        register_kinds(self.label, CoreAuditKind)
 
         # Groups are (re)built after every migrate so that a fresh database
         # and an upgraded one end with the same roles and permissions.

@@ -24,7 +24,7 @@ LATE_ACK_QUEUES = frozenset({"inference", "training"})
 
 # Task name patterns to queues; anything unmatched goes to ``default``.
 TASK_ROUTES: dict[str, dict[str, str]] = {
-    "worker.tasks.predict_*": {"queue": "inference"},
+    "worker.predictions.tasks.predict_*": {"queue": "inference"},
     "training.tasks.train_*": {"queue": "training"},
     "training.tasks.evaluate_*": {"queue": "training"},
 }

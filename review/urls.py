@@ -1,8 +1,8 @@
 from django.urls import path
 
-from review import audit_views
 from review.desk import views
 from review.stats import views as stats_views
+from review.trail import views as trail_views
 
 app_name = "review"
 urlpatterns = [
@@ -33,7 +33,7 @@ urlpatterns = [
     path("audit/coders/", stats_views.stats_coders, name="stats_coders"),
     path("audit/refresh/", stats_views.stats_refresh_request, name="stats_refresh"),
     path("audit/stats/<slug:name>.<slug:fmt>", stats_views.stats_download, name="stats_download"),
-    path("audit/events/", audit_views.audit_events_page, name="audit_events"),
-    path("audit/events.csv", audit_views.audit_events_csv, name="audit_events_csv"),
-    path("audit/notes/<int:note_id>/", audit_views.audit_note, name="audit_note"),
+    path("audit/events/", trail_views.audit_events_page, name="audit_events"),
+    path("audit/events.csv", trail_views.audit_events_csv, name="audit_events_csv"),
+    path("audit/notes/<int:note_id>/", trail_views.audit_note, name="audit_note"),
 ]

@@ -105,13 +105,26 @@ def celery_worker_start(
 
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "coding_app", "worker",
-            "--queues", queues, "--concurrency", "1",
-            "--pool", "solo", "--hostname", hostname, "--loglevel", "WARNING",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "coding_app",
+            "worker",
+            "--queues",
+            queues,
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "--hostname",
+            hostname,
+            "--loglevel",
+            "WARNING",
         ],
         env=env,
         cwd=BASE_DIR,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

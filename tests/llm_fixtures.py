@@ -52,14 +52,26 @@ def openai_server(tiny_llm_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "transformers.cli.transformers", "serve", str(tiny_llm_dir),
-                "--host", "127.0.0.1", "--port", str(port), "--device", "cpu",
-                "--dtype", "float32", "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "transformers.cli.transformers",
+                "serve",
+                str(tiny_llm_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--device",
+                "cpu",
+                "--dtype",
+                "float32",
+                "--log-level",
+                "warning",
             ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         base_url = f"http://127.0.0.1:{port}/v1"
         _wait_until_serving(process, f"{base_url}/models", log_path)

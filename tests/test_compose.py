@@ -39,8 +39,15 @@ def option(command: list[str], name: str) -> str:
 
 def test_the_services_of_the_design_are_all_there() -> None:
     assert set(SERVICES) == {
-        "postgres", "redis", "migrate", "web", "worker", "gpu-worker", "beat", "vllm",
-    }  # fmt: skip
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "gpu-worker",
+        "beat",
+        "vllm",
+    }
 
 
 @pytest.mark.parametrize("service", ["worker", "gpu-worker", "beat"])

@@ -1,7 +1,8 @@
 """Gold code sets for training and evaluation, read from reviews.
 
 A note's gold set is the final codes of its latest submitted review
-(accepted, replacements and additions; ``Decision.final_code``). A run can
+(accepted, replacements and additions: ``review.final_codes``; the latest:
+``review.desk.selectors.latest_submitted_reviews``). A run can
 instead learn from the notes' reference codes (the source's own coding,
 such as MIMIC-IV ``diagnoses_icd`` or CodiEsp), which bootstraps a model
 before coders have reviewed much. Held-out notes (``training.splits``)
@@ -15,9 +16,11 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from review.desk.selectors import latest_submitted_reviews
+from review.final_codes import decision_final_code
 from review.models import Decision, Review
-from training.runs.head_training import LabelledNote
 from training.splits import Split, note_split
+from worker.backends.embedding.head_fit import LabelledNote
 from worker.models import Note
 
 LABELS_REVIEWS = "reviews"
@@ -27,22 +30,20 @@ LABEL_SOURCES = (LABELS_REVIEWS, LABELS_REFERENCE)
 
 def reviewed_codes(*, until: datetime | None = None) -> dict[int, set[str]]:
     """Each reviewed note's final codes from its latest submitted review."""
-    reviews = Review.objects.filter(status=Review.Status.SUBMITTED)
+    reviews = Review.objects.all()
     if until is not None:
         reviews = reviews.filter(submitted_at__lte=until)
-    latest: dict[int, int] = {}
-    for note_id, review_id in reviews.order_by("submitted_at", "pk").values_list("note_id", "pk"):
-        latest[note_id] = review_id
-    keep = set(latest.values())
-    codes: dict[int, set[str]] = {note_id: set() for note_id in latest}
-    rows = Decision.objects.filter(review_id__in=keep).values_list(
-        "review__note_id", "action", "code", "replacement"
+    # Ids first, then their decisions: a review submitted in between cannot
+    # slip into the second query.
+    note_of = dict(latest_submitted_reviews(reviews).values_list("pk", "note_id"))
+    codes: dict[int, set[str]] = {note_id: set() for note_id in note_of.values()}
+    rows = Decision.objects.filter(review_id__in=list(note_of)).values_list(
+        "review_id", "action", "code", "replacement"
     )
-    for note_id, action, code, replacement in rows.iterator(chunk_size=5000):
-        if action in {Decision.Action.ACCEPT, Decision.Action.ADD}:
-            codes[note_id].add(code)
-        elif action == Decision.Action.REPLACE:
-            codes[note_id].add(replacement)
+    for review_id, action, code, replacement in rows.iterator(chunk_size=5000):
+        final = decision_final_code(action=action, code=code, replacement=replacement)
+        if final is not None:
+            codes[note_of[review_id]].add(final)
     return codes
 
 

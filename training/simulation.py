@@ -40,7 +40,7 @@ from training.runs.evaluation import compare_versions
 from training.runs.services import training_run_create, training_run_execute, version_promote
 from worker.backends.base import NoteText
 from worker.backends.loading import backend_for
-from worker.models import ModelVersion, Note, Prediction
+from worker.models import ModelVersion, Note, Prediction, Suggestion
 from worker.predictions.services import predictions_store
 from worker.registry.versions import active_version, zero_shot_version_ensure
 
@@ -65,9 +65,11 @@ def simulated_coder() -> User:
     if user is not None:
         return user
     return user_create(
-        email=SIMULATED_CODER, password=secrets.token_urlsafe(24), roles=[Role.CODER],
+        email=SIMULATED_CODER,
+        password=secrets.token_urlsafe(24),
+        roles=[Role.CODER],
         check_password=False,
-    )  # fmt: skip
+    )
 
 
 def simulate_loop(
@@ -84,7 +86,7 @@ def simulate_loop(
     hierarchy = current_hierarchy()
     coder = simulated_coder()
     eval_ids = [n.pk for n in eval_notes if n.reference_codes]
-    version = active_version("embedding") or zero_shot_version_ensure()
+    version = active_version(ModelVersion.Backend.EMBEDDING) or zero_shot_version_ensure()
     start = _scores(version, eval_notes, hierarchy)
     results = [RoundResult(0, 0, version.name, start, False)]
     say(_row(results[-1]))
@@ -93,30 +95,10 @@ def simulate_loop(
     for number in range(1, rounds + 1):
         chunk = list(train_notes[(number - 1) * per_round : number * per_round])
         reviewed += review_by_reference(chunk, version=version, coder=coder, hierarchy=hierarchy)
-        run = training_run_create(
-            method=TrainingRun.Method.HEAD,
-            base_version=version,
-            hyperparameters={
-                "labels": LABELS_REVIEWS, "evaluation_labels": LABELS_REFERENCE, "steps": steps,
-            },
-            created_by=None,
-            enqueue=False,
-        )  # fmt: skip
-        training_run_execute(run_id=run.pk, evaluation_note_ids=eval_ids)
-        run.refresh_from_db()
-        if run.status != TrainingRun.Status.DONE:
-            raise RuntimeError(f"Run {run.pk} {run.status}: {run.error}")
+        run = _round_run(version, steps=steps, eval_ids=eval_ids)
+        decision = _round_decision(run)
+        version = active_version(ModelVersion.Backend.EMBEDDING) or version
         evaluation = run.evaluation
-        decision = "promoted" if evaluation.decision == Evaluation.Decision.PROMOTED else "kept"
-        if decision == "kept" and evaluation.rule["gain"] >= evaluation.rule["margin"]:
-            # The simulated admin: promotes a candidate that is better overall
-            # even when the automatic rule held it back for one chapter.
-            assert run.produced_version is not None
-            version_promote(
-                version=run.produced_version, by=None, reason="simulated admin: overall gain"
-            )
-            decision = "admin"
-        version = active_version("embedding") or version
         side = "active" if decision == "kept" else "candidate"
         f1 = {level: evaluation.scores[side][level]["f1_micro"] for level in LEVELS}
         results.append(
@@ -125,6 +107,44 @@ def simulate_loop(
         say(_row(results[-1]))
         say(f"       rule: {evaluation.rule['why']}")
     return results
+
+
+def _round_run(version: ModelVersion, *, steps: int, eval_ids: list[int]) -> TrainingRun:
+    """A head run from ``version`` on the reviews so far, trained and then
+    evaluated on ``eval_ids`` by their reference codes; raises unless done."""
+    run = training_run_create(
+        method=TrainingRun.Method.HEAD,
+        base_version=version,
+        hyperparameters={
+            "labels": LABELS_REVIEWS,
+            "evaluation_labels": LABELS_REFERENCE,
+            "steps": steps,
+        },
+        created_by=None,
+        enqueue=False,
+    )
+    training_run_execute(run_id=run.pk, evaluation_note_ids=eval_ids)
+    run.refresh_from_db()
+    if run.status != TrainingRun.Status.DONE:
+        raise RuntimeError(f"Run {run.pk} {run.status}: {run.error}")
+    return run
+
+
+def _round_decision(run: TrainingRun) -> str:
+    """``promoted`` by the rule, ``admin`` when the simulated admin promoted
+    the candidate, else ``kept``."""
+    evaluation = run.evaluation
+    if evaluation.decision == Evaluation.Decision.PROMOTED:
+        return "promoted"
+    if evaluation.rule["gain"] >= evaluation.rule["margin"]:
+        # The simulated admin: promotes a candidate that is better overall
+        # even when the automatic rule held it back for one chapter.
+        assert run.produced_version is not None
+        version_promote(
+            version=run.produced_version, by=None, reason="simulated admin: overall gain"
+        )
+        return "admin"
+    return "kept"
 
 
 def review_by_reference(
@@ -150,9 +170,13 @@ def review_by_reference(
 
 
 def _review(
-    prediction: Prediction, note: Note, version: ModelVersion, coder: User,
-    hierarchy: Hierarchy, now: datetime,
-) -> None:  # fmt: skip
+    prediction: Prediction,
+    note: Note,
+    version: ModelVersion,
+    coder: User,
+    hierarchy: Hierarchy,
+    now: datetime,
+) -> None:
     gold = {
         code
         for code in note.reference_codes
@@ -164,23 +188,34 @@ def _review(
     if Review.objects.filter(task=task).exists():
         return
     review = Review.objects.create(
-        task=task, coder=coder, note=note, prediction=prediction, model_version=version,
-        status=Review.Status.SUBMITTED, submitted_at=now, comment="simulated from reference codes",
-    )  # fmt: skip
-    decisions = []
-    suggested = set()
-    for suggestion in prediction.suggestions.all():
-        suggested.add(suggestion.code)
-        if suggestion.valid and suggestion.code in gold:
-            decisions.append(Decision(review=review, suggestion=suggestion, action="accept",
-                                      code=suggestion.code))  # fmt: skip
-        else:
-            decisions.append(Decision(review=review, suggestion=suggestion, action="reject",
-                                      code=suggestion.code, reason="not_documented"))  # fmt: skip
+        task=task,
+        coder=coder,
+        note=note,
+        prediction=prediction,
+        model_version=version,
+        status=Review.Status.SUBMITTED,
+        submitted_at=now,
+        comment="simulated from reference codes",
+    )
+    decisions = [_decision(review, suggestion, gold) for suggestion in prediction.suggestions.all()]
+    suggested = {decision.code for decision in decisions}
     decisions += [
         Decision(review=review, action="add", code=code) for code in sorted(gold - suggested)
     ]
     Decision.objects.bulk_create(decisions)
+
+
+def _decision(review: Review, suggestion: Suggestion, gold: set[str]) -> Decision:
+    """A coder who knows the reference codes: accept what they hold, reject the rest."""
+    if suggestion.valid and suggestion.code in gold:
+        return Decision(review=review, suggestion=suggestion, action="accept", code=suggestion.code)
+    return Decision(
+        review=review,
+        suggestion=suggestion,
+        action="reject",
+        code=suggestion.code,
+        reason="not_documented",
+    )
 
 
 def _scores(version: ModelVersion, notes: Sequence[Note], hierarchy: Hierarchy) -> dict[str, float]:
@@ -188,9 +223,12 @@ def _scores(version: ModelVersion, notes: Sequence[Note], hierarchy: Hierarchy) 
     predicted = backend_for(version).predict([NoteText(n.pk, n.text) for n in notes])
     codes = [[c.code for c in p.codes if c.valid] for p in predicted]
     comparison = compare_versions(
-        note_ids=[n.pk for n in notes], candidate=codes, active=codes,
-        gold=[set(n.reference_codes) for n in notes], hierarchy=hierarchy,
-    )  # fmt: skip
+        note_ids=[n.pk for n in notes],
+        candidate=codes,
+        active=codes,
+        gold=[set(n.reference_codes) for n in notes],
+        hierarchy=hierarchy,
+    )
     return {level: comparison.scores["candidate"][level]["f1_micro"] for level in LEVELS}
 
 

@@ -16,8 +16,16 @@ class RejectedRowInline(admin.TabularInline[RejectedRow, UploadBatch]):
 
 @admin.register(UploadBatch)
 class UploadBatchAdmin(admin.ModelAdmin[UploadBatch]):
-    list_display = ("file_name", "source", "status", "rows_read", "notes_created",
-                    "duplicates", "rejected", "created_at")  # fmt: skip
+    list_display = (
+        "file_name",
+        "source",
+        "status",
+        "rows_read",
+        "notes_created",
+        "duplicates",
+        "rejected",
+        "created_at",
+    )
     list_filter = ("status", "mode", "source")
     readonly_fields = [field.name for field in UploadBatch._meta.fields]
     inlines = [RejectedRowInline]

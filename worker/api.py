@@ -47,8 +47,19 @@ def token_required(view: TokenView) -> TokenView:
 
 
 def batch_json(request: HttpRequest, batch: UploadBatch) -> dict[str, object]:
-    fields = ["source", "file_name", "mode", "status", "rows_read", "notes_created",
-              "duplicates", "rejected", "text_repeats", "icd9_skipped", "error"]  # fmt: skip
+    fields = [
+        "source",
+        "file_name",
+        "mode",
+        "status",
+        "rows_read",
+        "notes_created",
+        "duplicates",
+        "rejected",
+        "text_repeats",
+        "icd9_skipped",
+        "error",
+    ]
     data: dict[str, object] = {"id": batch.pk, **{name: getattr(batch, name) for name in fields}}
     data["status_url"] = request.build_absolute_uri(reverse("worker:api_upload", args=[batch.pk]))
     data["rejected_rows_url"] = request.build_absolute_uri(

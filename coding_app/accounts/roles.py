@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 if TYPE_CHECKING:
-    from coding_app.models import User
+    from coding_app.accounts.models import User
 
 
 class Role(models.TextChoices):
@@ -74,31 +75,40 @@ def user_roles(user: AbstractUser | AnonymousUser) -> list[Role]:
     return [role for role in Role if user_has_role(user, role)]
 
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+# Any request class (HtmxHttpRequest too) and any response: pages, JSON and
+# the streamed CSV and file downloads alike keep their own types.
+RequestT = TypeVar("RequestT", bound=HttpRequest)
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
+Params = ParamSpec("Params")
+View = Callable[Concatenate[RequestT, Params], ResponseT]
+
+DEFAULT_REFUSAL = "Your role does not give access to this page."
 
 
-def role_required(*roles: Role) -> Callable[[View], View]:
-    """Refuse (403) a signed-in user who holds none of ``roles``.
+def role_required(
+    *roles: Role, refusal: str = DEFAULT_REFUSAL
+) -> Callable[[View[RequestT, Params, ResponseT]], View[RequestT, Params, ResponseT]]:
+    """Refuse (403, with ``refusal``) a signed-in user holding none of ``roles``.
 
     Anonymous users never get here: the login-required middleware sends them
     to the login page first.
     """
 
-    def decorator(view: View) -> View:
+    def decorator(view: View[RequestT, Params, ResponseT]) -> View[RequestT, Params, ResponseT]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: RequestT, /, *args: Params.args, **kwargs: Params.kwargs) -> ResponseT:
             if not any(user_has_role(request.user, role) for role in roles):
-                raise PermissionDenied("Your role does not give access to this page.")
+                raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorator
 
 
 def users_with_role(role: Role) -> QuerySet[User]:
     """Active users holding ``role`` through their groups (superusers aside)."""
-    from coding_app.models import User
+    from coding_app.accounts.models import User
 
     permission = ROLE_PERMISSION[role]
     return (

@@ -11,8 +11,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 
+from coding_app.accounts.models import User
 from coding_app.accounts.roles import Role
-from coding_app.models import User
 
 
 def signed_in_user(request: HttpRequest) -> User:

@@ -16,9 +16,9 @@ from django.db.models import ProtectedError
 from psycopg.types.json import Jsonb
 
 from coding_app.codes.hierarchy import Hierarchy
+from coding_app.codes.models import ENTRY_FIELDS, Code, CodeRelease, entry_values
 from coding_app.codes.release import Release, ReleaseError
 from coding_app.codes.search import search_order
-from coding_app.models.codes import ENTRY_FIELDS, Code, CodeRelease, entry_values
 
 # Everything a release determines about a row ("code" first: it is the key).
 STORED_FIELDS = (*ENTRY_FIELDS, "search_order")

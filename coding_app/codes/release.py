@@ -30,8 +30,10 @@ PACKAGED_TABULAR = "icd10c-tabular-April-1-2026.xml"
 PACKAGED_CODE_LIST = "code-list-April-2026.txt"
 PACKAGED_RELEASE_NAME = "ICD-10-CM April 1, 2026"
 
-_MONTH_DATE = re.compile(r"(January|February|March|April|May|June|July|August|September|"
-                         r"October|November|December)-(\d{1,2})-(\d{4})")  # fmt: skip
+_MONTH_DATE = re.compile(
+    r"(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)-(\d{1,2})-(\d{4})"
+)
 
 
 class ReleaseError(Exception):

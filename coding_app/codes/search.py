@@ -24,7 +24,7 @@ from django.db.models.functions import Length
 from coding_app.codes.entry import DIAGNOSIS_KINDS, CodeEntry, CodeKind
 from coding_app.codes.forms import CATEGORY_PATTERN
 from coding_app.codes.hierarchy import Hierarchy
-from coding_app.models.codes import SEARCH_CONFIG, Code, CodeRelease
+from coding_app.codes.models import SEARCH_CONFIG, Code, CodeRelease
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50

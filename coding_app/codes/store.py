@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from coding_app.codes.hierarchy import Hierarchy
-from coding_app.models.codes import ENTRY_FIELDS, Code, CodeRelease
+from coding_app.codes.models import ENTRY_FIELDS, Code, CodeRelease
 
 _lock = threading.Lock()
 _cached: dict[tuple[int, str], Hierarchy] = {}

@@ -9,18 +9,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
 from coding_app.accounts.roles import Role, role_required
-from coding_app.codes.normalize import check_code
+from coding_app.codes.normalize import CodeCheck, check_code
 from coding_app.codes.search import DEFAULT_LIMIT, MAX_LIMIT, search_codes
 from coding_app.codes.store import CodeSetNotLoaded, current_hierarchy
+from coding_app.htmx import HtmxHttpRequest
 
 ANY_ROLE = (Role.CODER, Role.AUDITOR, Role.ADMIN)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET
@@ -58,9 +54,12 @@ def code_check_json(request: HttpRequest) -> JsonResponse:
         hierarchy = current_hierarchy()
     except CodeSetNotLoaded as error:
         return JsonResponse({"error": str(error)}, status=503)
-    check = check_code(request.GET.get("code", ""), hierarchy)
+    return JsonResponse(_check_answer(check_code(request.GET.get("code", ""), hierarchy)))
+
+
+def _check_answer(check: CodeCheck) -> dict[str, object]:
     entry = check.entry
-    return JsonResponse({
+    return {
         "ok": check.ok,
         "code": entry.code if entry else None,
         "dotted": entry.dotted if entry else None,
@@ -71,4 +70,4 @@ def code_check_json(request: HttpRequest) -> JsonResponse:
             {"code": s.code, "dotted": s.dotted, "description": s.description}
             for s in check.suggestions
         ],
-    })  # fmt: skip
+    }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coding_app.accounts.models import User
 from coding_app.accounts.roles import Role
 from coding_app.accounts.services import user_create
-from coding_app.models import User
 
 
 @dataclass(frozen=True)

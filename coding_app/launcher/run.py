@@ -34,7 +34,7 @@ from coding_app.config import (
 from coding_app.launcher.embedded import EmbeddedService, start_postgres, start_redis
 from coding_app.launcher.preflight import database_problem, redis_problem
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
@@ -199,24 +199,7 @@ def serve(data_dir: Path, host: str, port: int) -> None:
     started: list[EmbeddedService] = []
     children: list[Child] = []
     try:
-        database_url, redis_url = service_urls(data_dir, started)
-        write_service_urls(data_dir, database_url, redis_url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": secret_key(data_dir),
-            "DATA_DIR": str(data_dir),
-            "DJANGO_SETTINGS_MODULE": "coding_app.settings",
-        }
-        say("Preparing the database…")
-        manage(env, "migrate", "--noinput", "-v", "0")
-        say("Loading the ICD-10-CM code set…")
-        manage(env, "load_codes")
-        say("Importing the demo notes…")
-        manage(env, "load_demo_notes")
-        say("Demo logins (email / password):")
-        manage(env, "seed_demo")
+        env = prepare(data_dir, started)
         log_dir = data_dir / "logs"
         children.append(start_child("web server", gunicorn_command(host, port), env, log_dir))
         children.append(start_child("worker", worker_command(), env, log_dir))
@@ -231,16 +214,44 @@ def serve(data_dir: Path, host: str, port: int) -> None:
     except KeyboardInterrupt:
         say("\nStopping…")
     finally:
-        # Web first (no new work arrives), then the worker (it finishes or
-        # hands back its task), then the services they both used.
-        for child in children:
-            stop_child(child, grace=30.0)
-        for service in reversed(started):
-            say(f"Stopping {service.name}…")
-            service.stop()
-        (data_dir / "services.env").unlink(missing_ok=True)
-        if children or started:
-            say("Stopped.")
+        stop_all(data_dir, children, started)
+
+
+def prepare(data_dir: Path, started: list[EmbeddedService]) -> dict[str, str]:
+    """Services up, database migrated, code set and demo data loaded: the
+    environment the web server and the worker run in."""
+    database_url, redis_url = service_urls(data_dir, started)
+    write_service_urls(data_dir, database_url, redis_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secret_key(data_dir),
+        "DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "coding_app.settings",
+    }
+    say("Preparing the database…")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    say("Loading the ICD-10-CM code set…")
+    manage(env, "load_codes")
+    say("Importing the demo notes…")
+    manage(env, "load_demo_notes")
+    say("Demo logins (email / password):")
+    manage(env, "seed_demo")
+    return env
+
+
+def stop_all(data_dir: Path, children: list[Child], started: list[EmbeddedService]) -> None:
+    # Web first (no new work arrives), then the worker (it finishes or
+    # hands back its task), then the services they both used.
+    for child in children:
+        stop_child(child, grace=30.0)
+    for service in reversed(started):
+        say(f"Stopping {service.name}…")
+        service.stop()
+    (data_dir / "services.env").unlink(missing_ok=True)
+    if children or started:
+        say("Stopped.")
 
 
 def gunicorn_command(host: str, port: int) -> list[str]:

@@ -15,13 +15,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from coding_app.audit.services import audit
 from coding_app.codes.forms import dotted
 from coding_app.codes.hierarchy import Hierarchy
 from coding_app.codes.normalize import check_code
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
-from review.audit import audit
-from review.models import AuditEvent, Decision, Review, ReviewTask
+from review.events import ReviewAuditKind, event_ids
+from review.models import Decision, Review, ReviewTask
 from review.stats.rollup import stats_refresh_soon
 from worker.models import Suggestion
 
@@ -88,9 +89,13 @@ def _billable(text: str, hierarchy: Hierarchy) -> str:
 
 
 def decide(
-    *, review_id: int, coder: User, suggestion_id: int, choice: DecisionInput,
+    *,
+    review_id: int,
+    coder: User,
+    suggestion_id: int,
+    choice: DecisionInput,
     expected_version: int | None = None,
-) -> Decision:  # fmt: skip
+) -> Decision:
     """Accept, reject or replace one suggestion of the review (again, if decided)."""
     hierarchy = current_hierarchy()
     with transaction.atomic():
@@ -102,48 +107,54 @@ def decide(
             raise DecisionRefused("That suggestion does not belong to this note's prediction.")
         fields = _fields(choice, suggestion, hierarchy)
         decision = Decision.objects.filter(review=review, suggestion=suggestion).first()
-        kind = AuditEvent.Kind.DECISION_MADE
+        kind = ReviewAuditKind.DECISION_MADE
         before = None
         if decision is None:
             decision = Decision(review=review, suggestion=suggestion, code=suggestion.code)
         else:
-            kind, before = AuditEvent.Kind.DECISION_CHANGED, _snapshot(decision)
+            kind, before = ReviewAuditKind.DECISION_CHANGED, _snapshot(decision)
         for name, value in fields.items():
             setattr(decision, name, value)
         decision.save()
         _bump(review)
-        audit(kind, actor=coder, review=review, decision=_snapshot(decision), before=before)
+        audit(
+            kind,
+            actor=coder,
+            **event_ids(review=review),
+            decision=_snapshot(decision),
+            before=before,
+        )
         return decision
 
 
 def _fields(choice: DecisionInput, suggestion: Suggestion, hierarchy: Hierarchy) -> dict[str, str]:
+    """The decision's columns for ``choice``, or the refusal that says why not."""
     action = choice.action
+    fields = {"action": action, "replacement": "", "reason": "", "relation": ""}
     if action == Decision.Action.ACCEPT:
         if not suggestion.valid:
             raise DecisionRefused(
                 f"{suggestion.code} cannot be accepted: {suggestion.problem} "
                 "Replace it with a valid code or reject it."
             )
-        return {"action": action, "replacement": "", "reason": "", "relation": "",
-                "comment": choice.comment}  # fmt: skip
-    if action == Decision.Action.REJECT:
+    elif action == Decision.Action.REJECT:
         if choice.reason not in Decision.Reason.values:
             raise DecisionRefused(
                 "Choose why the code is rejected: "
                 + ", ".join(str(label).lower() for label in Decision.Reason.labels)
                 + "."
             )
-        return {"action": action, "replacement": "", "reason": choice.reason, "relation": "",
-                "comment": choice.comment}  # fmt: skip
-    if action == Decision.Action.REPLACE:
+        fields["reason"] = choice.reason
+    elif action == Decision.Action.REPLACE:
         replacement = _billable(choice.replacement, hierarchy)
         if replacement == suggestion.code:
             raise DecisionRefused(f"{replacement} is the suggested code itself; accept it instead.")
         relation = hierarchy.relation(suggestion.code, replacement) if suggestion.valid else ""
-        return {"action": action, "replacement": replacement, "relation": str(relation),
-                "reason": choice.reason if choice.reason in Decision.Reason.values else "",
-                "comment": choice.comment}  # fmt: skip
-    raise DecisionRefused(f"“{action[:20]}” is not a decision: accept, reject or replace.")
+        fields["replacement"], fields["relation"] = replacement, str(relation)
+        fields["reason"] = choice.reason if choice.reason in Decision.Reason.values else ""
+    else:
+        raise DecisionRefused(f"“{action[:20]}” is not a decision: accept, reject or replace.")
+    return {**fields, "comment": choice.comment}
 
 
 def code_add(
@@ -159,7 +170,10 @@ def code_add(
         decision = Decision.objects.create(review=review, action=Decision.Action.ADD, code=key)
         _bump(review)
         audit(
-            AuditEvent.Kind.DECISION_MADE, actor=coder, review=review, decision=_snapshot(decision)
+            ReviewAuditKind.DECISION_MADE,
+            actor=coder,
+            **event_ids(review=review),
+            decision=_snapshot(decision),
         )
         return decision
 
@@ -177,7 +191,12 @@ def added_code_remove(
         snapshot = _snapshot(decision)
         decision.delete()
         _bump(review)
-        audit(AuditEvent.Kind.DECISION_REMOVED, actor=coder, review=review, decision=snapshot)
+        audit(
+            ReviewAuditKind.DECISION_REMOVED,
+            actor=coder,
+            **event_ids(review=review),
+            decision=snapshot,
+        )
 
 
 def review_submit(*, review_id: int, coder: User, expected_version: int | None = None) -> Review:
@@ -210,10 +229,13 @@ def review_submit(*, review_id: int, coder: User, expected_version: int | None =
         # The statistics' rollups count submitted reviews: recompute soon.
         transaction.on_commit(stats_refresh_soon)
         audit(
-            AuditEvent.Kind.REVIEW_SUBMITTED, actor=coder, review=review,
-            final_codes=sorted(final_codes(review)), amendment=amendment,
+            ReviewAuditKind.REVIEW_SUBMITTED,
+            actor=coder,
+            **event_ids(review=review),
+            final_codes=sorted(final_codes(review)),
+            amendment=amendment,
             seconds_on_task=round(review.seconds_on_task, 1),
-        )  # fmt: skip
+        )
         return review
 
 
@@ -230,9 +252,11 @@ def review_reopen(*, review_id: int, coder: User) -> Review:
         review.save(update_fields=["status", "version", "updated_at"])
         transaction.on_commit(stats_refresh_soon)
         audit(
-            AuditEvent.Kind.REVIEW_REOPENED, actor=coder, review=review,
+            ReviewAuditKind.REVIEW_REOPENED,
+            actor=coder,
+            **event_ids(review=review),
             final_codes=sorted(final_codes(review)),
-        )  # fmt: skip
+        )
         return review
 
 
@@ -245,7 +269,11 @@ def final_codes(review: Review) -> set[str]:
 
 def _snapshot(decision: Decision) -> dict[str, object]:
     return {
-        "id": decision.pk, "suggestion": decision.suggestion_id, "action": decision.action,
-        "code": decision.code, "replacement": decision.replacement, "reason": decision.reason,
+        "id": decision.pk,
+        "suggestion": decision.suggestion_id,
+        "action": decision.action,
+        "code": decision.code,
+        "replacement": decision.replacement,
+        "reason": decision.reason,
         "relation": decision.relation,
-    }  # fmt: skip
+    }

@@ -19,9 +19,10 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
+from coding_app.audit.services import audit
 from coding_app.models import User
-from review.audit import audit
-from review.models import AuditEvent, Review, ReviewTask
+from review.events import ReviewAuditKind, event_ids
+from review.models import Review, ReviewTask
 from worker.models import ModelVersion
 from worker.registry.versions import active_version
 
@@ -106,9 +107,11 @@ def lease_next(coder: User, *, least_confident_first: bool = False) -> Review | 
             return None
         if task.state == ReviewTask.State.LEASED:
             audit(
-                AuditEvent.Kind.LEASE_EXPIRED, actor=None, task=task,
+                ReviewAuditKind.LEASE_EXPIRED,
+                actor=None,
+                **event_ids(task=task),
                 previous_holder=task.leased_by_id,
-            )  # fmt: skip
+            )
         return _lease(task, coder, now)
 
 
@@ -129,15 +132,17 @@ def _lease(task: ReviewTask, coder: User, now: datetime, *, taken: bool = True) 
     task.save(update_fields=["state", "leased_by", "lease_expires_at"])
     prediction = task.prediction
     review, _ = Review.objects.get_or_create(
-        task=task, coder=coder,
+        task=task,
+        coder=coder,
         defaults={
-            "note_id": task.note_id, "prediction": prediction,
+            "note_id": task.note_id,
+            "prediction": prediction,
             "model_version_id": prediction.model_version_id,
             "prompt_version": prediction.prompt_version,
         },
-    )  # fmt: skip
+    )
     if taken:
-        audit(AuditEvent.Kind.LEASE_TAKEN, actor=coder, task=task, review=review)
+        audit(ReviewAuditKind.LEASE_TAKEN, actor=coder, **event_ids(task=task, review=review))
     return review
 
 
@@ -150,9 +155,11 @@ def lease_renew(review: Review, coder: User, active_seconds: float) -> bool:
             seconds_on_task=F("seconds_on_task") + counted
         )
         renewed = ReviewTask.objects.filter(
-            pk=review.task_id, leased_by=coder, state=ReviewTask.State.LEASED,
+            pk=review.task_id,
+            leased_by=coder,
+            state=ReviewTask.State.LEASED,
             lease_expires_at__gt=timezone.now(),
-        ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))  # fmt: skip
+        ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
     return bool(renewed)
 
 
@@ -165,7 +172,12 @@ def lease_release(task: ReviewTask, by: User) -> None:
         holder = locked.leased_by_id
         locked.state, locked.leased_by, locked.lease_expires_at = ReviewTask.State.OPEN, None, None
         locked.save(update_fields=["state", "leased_by", "lease_expires_at"])
-        audit(AuditEvent.Kind.LEASE_RELEASED, actor=by, task=locked, previous_holder=holder)
+        audit(
+            ReviewAuditKind.LEASE_RELEASED,
+            actor=by,
+            **event_ids(task=locked),
+            previous_holder=holder,
+        )
 
 
 def task_reassign(task: ReviewTask, to: User, by: User) -> Review:
@@ -181,9 +193,12 @@ def task_reassign(task: ReviewTask, to: User, by: User) -> Review:
         holder = locked.leased_by_id
         review = _lease(locked, to, timezone.now(), taken=False)
         audit(
-            AuditEvent.Kind.NOTE_REASSIGNED, actor=by, task=locked, review=review,
-            previous_holder=holder, to=to.pk,
-        )  # fmt: skip
+            ReviewAuditKind.NOTE_REASSIGNED,
+            actor=by,
+            **event_ids(task=locked, review=review),
+            previous_holder=holder,
+            to=to.pk,
+        )
         return review
 
 

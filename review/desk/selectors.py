@@ -4,6 +4,9 @@ The page needs the review (with its note, prediction, model version and
 task: one joined query), the prediction's suggestions and the review's
 decisions (one query each). Descriptions and relations come from the
 in-memory hierarchy, so the count does not grow with the suggestions.
+
+Which submitted review stands for a note (its latest) is chosen here too,
+as a queryset and as SQL, for the training labels and the exports.
 """
 
 from __future__ import annotations
@@ -174,3 +177,30 @@ def leased_tasks() -> QuerySet[ReviewTask]:
         .select_related("note", "leased_by")
         .order_by("lease_expires_at")
     )
+
+
+def latest_submitted_reviews(reviews: QuerySet[Review] | None = None) -> QuerySet[Review]:
+    """Of ``reviews`` (all by default), each note's latest submitted one.
+
+    The latest is the greatest ``submitted_at`` (a NULL counts as latest, as
+    PostgreSQL sorts it), then the greatest id; ``latest_submitted_reviews_sql``
+    is the same choice for raw queries.
+    """
+    chosen = Review.objects.all() if reviews is None else reviews
+    return (
+        chosen.filter(status=Review.Status.SUBMITTED)
+        .order_by("note_id", "-submitted_at", "-pk")
+        .distinct("note_id")
+    )
+
+
+def latest_submitted_reviews_sql(*, columns: str, joins: str = "", where: str = "TRUE") -> str:
+    """The SQL of ``latest_submitted_reviews``: ``columns`` of ``review_review r``
+    (with ``joins``), one row per note, among the rows that pass ``where``."""
+    return f"""
+        SELECT DISTINCT ON (r.note_id) {columns}
+        FROM review_review r
+        {joins}
+        WHERE r.status = 'submitted' AND ({where})
+        ORDER BY r.note_id, r.submitted_at DESC, r.id DESC
+    """

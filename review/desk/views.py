@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import HttpResponseClientRedirect
 
 from coding_app.accounts.roles import Role, role_required, users_with_role
 from coding_app.accounts.services import signed_in_user
+from coding_app.audit.services import audit
 from coding_app.codes.search import search_codes
 from coding_app.codes.store import current_hierarchy
-from review.audit import audit
+from coding_app.htmx import HtmxHttpRequest
 from review.desk import decisions, queue, selectors
-from review.models import AuditEvent, Review, ReviewTask
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+from review.desk.forms import (
+    AddCodeForm,
+    DecisionForm,
+    FocusForm,
+    HeartbeatForm,
+    NextNoteForm,
+    ReassignForm,
+    ReviewPageForm,
+)
+from review.events import ReviewAuditKind, event_ids
+from review.models import Review, ReviewTask
 
 
 @require_GET
@@ -42,7 +46,8 @@ def desk_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.CODER)
 def next_note(request: HttpRequest) -> HttpResponse:
-    least_confident = "least_confident" in request.POST
+    form = NextNoteForm(request.POST)
+    least_confident = form.is_valid() and form.cleaned_data["least_confident"]
     review = queue.lease_next(signed_in_user(request), least_confident_first=least_confident)
     if review is None:
         messages.info(request, "No note is waiting for review. Well done.")
@@ -58,27 +63,35 @@ def _own_review(request: HttpRequest, review_id: int) -> Review:
     return review
 
 
-def _selected(request: HttpRequest) -> int | None:
-    raw = request.GET.get("suggestion") or request.POST.get("selected") or ""
-    return int(raw) if raw.isdigit() else None
+def _focus(request: HttpRequest) -> int | None:
+    """The suggestion whose evidence the page shows, from its query."""
+    form = FocusForm(request.GET)
+    return form.cleaned_data["suggestion"] if form.is_valid() else None
 
 
 @require_GET
 @role_required(Role.CODER)
 def review(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
     current = _own_review(request, review_id)
-    page = selectors.review_page(current, _selected(request))
+    page = selectors.review_page(current, _focus(request))
     if request.htmx:
         return render(request, "review/review.html#note-text", {"page": page})
-    audit(AuditEvent.Kind.NOTE_VIEWED, actor=signed_in_user(request), review=current)
+    audit(ReviewAuditKind.NOTE_VIEWED, actor=signed_in_user(request), **event_ids(review=current))
     return render(request, "review/review.html", {"page": page})
 
 
-def _work(request: HttpRequest, review_id: int, error: str = "") -> HttpResponse:
-    """The redrawn work area: suggestions, added codes, the diff and submit."""
-    page = selectors.review_page(_own_review(request, review_id), _selected(request))
+def _work(
+    request: HtmxHttpRequest, review_id: int, form: ReviewPageForm, error: str = ""
+) -> HttpResponse:
+    """The redrawn work area: suggestions, added codes, the diff and submit.
+
+    ``form`` is the write's form, already validated; its row in focus stays
+    in focus.
+    """
+    selected = _focus(request) or form.cleaned_data.get("selected")
+    page = selectors.review_page(_own_review(request, review_id), selected)
     context = {"page": page, "error": error}
-    if getattr(request, "htmx", False):
+    if request.htmx:
         # htmx swaps no 4xx answer by default: a refusal is drawn with a 200.
         return render(request, "review/review.html#work", context)
     if error:
@@ -86,67 +99,91 @@ def _work(request: HttpRequest, review_id: int, error: str = "") -> HttpResponse
     return redirect(reverse("review:review", args=[review_id]))
 
 
+def _apply(
+    request: HtmxHttpRequest,
+    review_id: int,
+    form: ReviewPageForm,
+    change: Callable[[int], object],
+) -> HttpResponse:
+    """Make one change from a valid form (``change`` gets the page's version)
+    and redraw the work area, with the refusal if there was one."""
+    if not form.is_valid():
+        return _work(request, review_id, form, form.refusal())
+    try:
+        change(form.cleaned_data["version"])
+    except decisions.DecisionRefused as refused:
+        return _work(request, review_id, form, str(refused))
+    return _work(request, review_id, form)
+
+
 @require_POST
 @role_required(Role.CODER)
-def decide(request: HttpRequest, review_id: int, suggestion_id: int) -> HttpResponse:
-    choice = decisions.DecisionInput(
-        action=request.POST.get("action", ""),
-        replacement=request.POST.get("replacement", ""),
-        reason=request.POST.get("reason", ""),
-        comment=request.POST.get("comment", "")[:2000],
+def decide(request: HtmxHttpRequest, review_id: int, suggestion_id: int) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    return _apply(
+        request,
+        review_id,
+        form,
+        lambda version: decisions.decide(
+            review_id=review_id,
+            coder=signed_in_user(request),
+            suggestion_id=suggestion_id,
+            choice=form.choice(),
+            expected_version=version,
+        ),
     )
-    try:
-        decisions.decide(
-            review_id=review_id, coder=signed_in_user(request), suggestion_id=suggestion_id,
-            choice=choice, expected_version=_version(request),
-        )  # fmt: skip
-    except decisions.DecisionRefused as refused:
-        return _work(request, review_id, str(refused))
-    return _work(request, review_id)
 
 
 @require_POST
 @role_required(Role.CODER)
-def add_code(request: HttpRequest, review_id: int) -> HttpResponse:
-    try:
-        decisions.code_add(
-            review_id=review_id, coder=signed_in_user(request), code=request.POST.get("code", ""),
-            expected_version=_version(request),
-        )  # fmt: skip
-    except decisions.DecisionRefused as refused:
-        return _work(request, review_id, str(refused))
-    return _work(request, review_id)
+def add_code(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
+    form = AddCodeForm(request.POST)
+    return _apply(
+        request,
+        review_id,
+        form,
+        lambda version: decisions.code_add(
+            review_id=review_id,
+            coder=signed_in_user(request),
+            code=form.cleaned_data["code"],
+            expected_version=version,
+        ),
+    )
 
 
 @require_POST
 @role_required(Role.CODER)
-def remove_code(request: HttpRequest, review_id: int, decision_id: int) -> HttpResponse:
-    try:
-        decisions.added_code_remove(
-            review_id=review_id, coder=signed_in_user(request), decision_id=decision_id,
-            expected_version=_version(request),
-        )  # fmt: skip
-    except decisions.DecisionRefused as refused:
-        return _work(request, review_id, str(refused))
-    return _work(request, review_id)
+def remove_code(request: HtmxHttpRequest, review_id: int, decision_id: int) -> HttpResponse:
+    return _apply(
+        request,
+        review_id,
+        ReviewPageForm(request.POST),
+        lambda version: decisions.added_code_remove(
+            review_id=review_id,
+            coder=signed_in_user(request),
+            decision_id=decision_id,
+            expected_version=version,
+        ),
+    )
 
 
 @require_POST
 @role_required(Role.CODER)
-def submit(request: HttpRequest, review_id: int) -> HttpResponse:
+def submit(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
+    form = ReviewPageForm(request.POST)
+    if not form.is_valid():
+        return _work(request, review_id, form, form.refusal())
     try:
         done = decisions.review_submit(
-            review_id=review_id, coder=signed_in_user(request), expected_version=_version(request)
+            review_id=review_id,
+            coder=signed_in_user(request),
+            expected_version=form.cleaned_data["version"],
         )
     except decisions.DecisionRefused as refused:
-        return _work(request, review_id, str(refused))
+        return _work(request, review_id, form, str(refused))
     messages.success(request, f"Review of note {done.note.external_id} submitted.")
     url = reverse("review:desk_home")
-    if getattr(request, "htmx", False):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_POST
@@ -163,10 +200,7 @@ def reopen(request: HttpRequest, review_id: int) -> HttpResponse:
 @role_required(Role.CODER)
 def heartbeat(request: HttpRequest, review_id: int) -> HttpResponse:
     current = _own_review(request, review_id)
-    try:
-        active = float(request.POST.get("active_seconds", "0"))
-    except ValueError:
-        active = 0.0
+    active = HeartbeatForm(request.POST).active()
     if queue.lease_renew(current, signed_in_user(request), active):
         return HttpResponse(status=204)
     if current.status == Review.Status.SUBMITTED or current.submitted_at is not None:
@@ -227,10 +261,11 @@ def queue_release(request: HttpRequest, task_id: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 def queue_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
     task = ReviewTask.objects.filter(pk=task_id).first()
-    coder = users_with_role(Role.CODER).filter(pk=request.POST.get("coder") or 0).first()
-    if task is None or coder is None:
+    form = ReassignForm(request.POST)
+    if task is None or not form.is_valid():
         messages.error(request, "Choose a task and a coder to give it to.")
         return redirect("review:queue_admin")
+    coder = form.cleaned_data["coder"]
     try:
         queue.task_reassign(task, coder, signed_in_user(request))
         messages.success(request, f"Task {task_id} now belongs to {coder.email}.")

@@ -1,10 +1,8 @@
-from review.models.audit import AuditEvent
 from review.models.reviews import Decision, Review
 from review.models.stats import LabelWeekStats, ReviewWeekStats, StatsRefresh
 from review.models.tasks import ReviewTask
 
 __all__ = [
-    "AuditEvent",
     "Decision",
     "LabelWeekStats",
     "Review",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from coding_app.codes.hierarchy import Relation
+from review.final_codes import decision_final_code
 
 
 class Review(models.Model):
@@ -119,9 +120,6 @@ class Decision(models.Model):
 
     @property
     def final_code(self) -> str | None:
-        """The code this decision puts in the coder's final set, if any."""
-        if self.action in {self.Action.ACCEPT, self.Action.ADD}:
-            return self.code
-        if self.action == self.Action.REPLACE:
-            return self.replacement
-        return None
+        """The code this decision puts in the coder's final set, if any
+        (the rule: ``review.final_codes``)."""
+        return decision_final_code(action=self.action, code=self.code, replacement=self.replacement)

@@ -52,9 +52,14 @@ def _sql(stats_filter: StatsFilter, query: BreakdownQuery) -> tuple[str, dict[st
     sort = by_group if query.sort == "group" else query.sort
     direction = "DESC" if query.descending else "ASC"
     sums = ", ".join(f"sum(s.{name})::bigint AS {name}" for name in COUNT_COLUMNS)
-    params = {**params, "search": query.search.upper().replace(".", "") + "%",
-              "min_suggested": query.min_suggested, "limit": query.limit, "chapter": query.chapter,
-              "release_id": release_id()}  # fmt: skip
+    params = {
+        **params,
+        "search": query.search.upper().replace(".", "") + "%",
+        "min_suggested": query.min_suggested,
+        "limit": query.limit,
+        "chapter": query.chapter,
+        "release_id": release_id(),
+    }
     sql = f"""
         WITH grouped AS (
             SELECT {group} AS grp, {sums}
@@ -83,10 +88,14 @@ def breakdown(stats_filter: StatsFilter, query: BreakdownQuery) -> list[dict[str
     rows = []
     for row in fetch_dicts(sql, params):
         counts = {name: int(row[name]) for name in COUNT_COLUMNS}
-        rows.append({
-            "group": row["grp"], "description": row["description"] or "", **counts,
-            "precision": ratio(counts["tp"], counts["tp"] + counts["fp"]),
-            "recall": ratio(counts["tp"], counts["tp"] + counts["fn"]),
-            "f1": f1(counts["tp"], counts["fp"], counts["fn"]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "group": row["grp"],
+                "description": row["description"] or "",
+                **counts,
+                "precision": ratio(counts["tp"], counts["tp"] + counts["fp"]),
+                "recall": ratio(counts["tp"], counts["tp"] + counts["fn"]),
+                "f1": f1(counts["tp"], counts["fp"], counts["fn"]),
+            }
+        )
     return rows

@@ -29,8 +29,9 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 1
     )
 
 
-def line_chart(series: Sequence[Series], *, title: str, width: int = 720,
-               height: int = 260) -> SafeString:  # fmt: skip
+def line_chart(
+    series: Sequence[Series], *, title: str, width: int = 720, height: int = 260
+) -> SafeString:
     """Lines of shares (0 to 1) over shared x labels (weeks), with a legend."""
     labels = sorted({x for s in series for x, _ in s.points})
     left, right, top, bottom = 44, 150, 16, 40
@@ -51,26 +52,29 @@ def line_chart(series: Sequence[Series], *, title: str, width: int = 720,
         if i % every == 0:
             parts.append(_text(xpos[label], height - bottom + 16, label, anchor="middle", size=10))
     for index, one in enumerate(series):
-        colour = COLOURS[index % len(COLOURS)]
-        points = " ".join(
-            f"{xpos[x]:.1f},{top + plot_h * (1 - min(max(v, 0.0), 1.0)):.1f}" for x, v in one.points
-        )
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
-        )
-        for x, v in one.points:
-            cy = top + plot_h * (1 - min(max(v, 0.0), 1.0))
-            parts.append(
-                f'<circle cx="{xpos[x]:.1f}" cy="{cy:.1f}" r="2.5" fill="{colour}">'
-                f"<title>{escape(one.name)} {escape(x)}: {v:.3f}</title></circle>"
-            )
+        ys = [top + plot_h * (1 - min(max(v, 0.0), 1.0)) for _, v in one.points]
+        parts.extend(_line(one, index, xpos, ys))
         ly = top + 14 + index * 16
         parts.append(
-            f'<rect x="{width - right + 10}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
+            f'<rect x="{width - right + 10}" y="{ly - 9}" width="10" height="10" '
+            f'fill="{COLOURS[index % len(COLOURS)]}"/>'
         )
         parts.append(_text(width - right + 26, ly, one.name))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # every data text is escaped above
+
+
+def _line(one: Series, index: int, xpos: dict[str, float], ys: list[float]) -> list[str]:
+    """One series: its polyline and a dot per point with the value on hover."""
+    colour = COLOURS[index % len(COLOURS)]
+    points = " ".join(f"{xpos[x]:.1f},{y:.1f}" for (x, _), y in zip(one.points, ys, strict=True))
+    parts = [f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>']
+    for (x, v), y in zip(one.points, ys, strict=True):
+        parts.append(
+            f'<circle cx="{xpos[x]:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}">'
+            f"<title>{escape(one.name)} {escape(x)}: {v:.3f}</title></circle>"
+        )
+    return parts
 
 
 def bar_chart(

@@ -199,14 +199,17 @@ def level_agreement(presence: Presence, *, resamples: int = RESAMPLES) -> dict[s
         "alpha": {"value": _number(alpha), "ci95": _ci(samples, "alpha"), "n": n},
         "kappa": [
             {
-                "label": presence.labels[i], "value": _number(kappa[i]), "n": n,
-                "both": int(label_counts[0][i]), "first_only": int(label_counts[1][i]),
+                "label": presence.labels[i],
+                "value": _number(kappa[i]),
+                "n": n,
+                "both": int(label_counts[0][i]),
+                "first_only": int(label_counts[1][i]),
                 "second_only": int(label_counts[2][i]),
                 "ci95": _kappa_ci(samples, position),
             }
             for position, i in enumerate(top)
         ],
-    }  # fmt: skip
+    }
 
 
 def _ci(samples: dict[str, Floats] | None, name: str) -> list[float | None]:

@@ -82,19 +82,31 @@ def coder_profiles(stats_filter: StatsFilter) -> list[dict[str, Any]]:
     for row in fetch_dicts(*_sql(stats_filter)):
         counts = {
             name: int(row[name])
-            for name in ("reviews", "suggested", "accepted", "edited", "rejected", "added",
-                         "double_coded", "rubber_stamps")
-        }  # fmt: skip
+            for name in (
+                "reviews",
+                "suggested",
+                "accepted",
+                "edited",
+                "rejected",
+                "added",
+                "double_coded",
+                "rubber_stamps",
+            )
+        }
         stamps = counts["rubber_stamps"]
-        rows.append({
-            "coder_id": row["coder_id"], "email": row["email"], **counts,
-            "median_seconds": float(row["median_seconds"] or 0.0),
-            "accepted_share": ratio(counts["accepted"], counts["suggested"]),
-            "edited_share": ratio(counts["edited"], counts["suggested"]),
-            "rejected_share": ratio(counts["rejected"], counts["suggested"]),
-            "added_per_note": ratio(counts["added"], counts["reviews"]),
-            "rubber_stamp_share": ratio(stamps, counts["double_coded"]),
-            "rubber_stamp_flag": stamps >= FLAG_MIN_STAMPS
-            and ratio(stamps, counts["double_coded"]) >= FLAG_MIN_SHARE,
-        })  # fmt: skip
+        rows.append(
+            {
+                "coder_id": row["coder_id"],
+                "email": row["email"],
+                **counts,
+                "median_seconds": float(row["median_seconds"] or 0.0),
+                "accepted_share": ratio(counts["accepted"], counts["suggested"]),
+                "edited_share": ratio(counts["edited"], counts["suggested"]),
+                "rejected_share": ratio(counts["rejected"], counts["suggested"]),
+                "added_per_note": ratio(counts["added"], counts["reviews"]),
+                "rubber_stamp_share": ratio(stamps, counts["double_coded"]),
+                "rubber_stamp_flag": stamps >= FLAG_MIN_STAMPS
+                and ratio(stamps, counts["double_coded"]) >= FLAG_MIN_SHARE,
+            }
+        )
     return rows

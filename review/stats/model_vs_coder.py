@@ -123,19 +123,29 @@ class Scores:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "tp": self.tp, "fp": self.fp, "fn": self.fn, "labels": self.labels,
-            "precision_micro": self.precision_micro, "recall_micro": self.recall_micro,
-            "f1_micro": self.f1_micro, "precision_macro": self.precision_macro,
-            "recall_macro": self.recall_macro, "f1_macro": self.f1_macro,
-        }  # fmt: skip
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "labels": self.labels,
+            "precision_micro": self.precision_micro,
+            "recall_micro": self.recall_micro,
+            "f1_micro": self.f1_micro,
+            "precision_macro": self.precision_macro,
+            "recall_macro": self.recall_macro,
+            "f1_macro": self.f1_macro,
+        }
 
 
 def _scores(row: dict[str, Any]) -> Scores:
     return Scores(
-        tp=int(row["tp"]), fp=int(row["fp"]), fn=int(row["fn"]), labels=int(row["labels"]),
-        precision_macro=float(row["p_macro"]), recall_macro=float(row["r_macro"]),
+        tp=int(row["tp"]),
+        fp=int(row["fp"]),
+        fn=int(row["fn"]),
+        labels=int(row["labels"]),
+        precision_macro=float(row["p_macro"]),
+        recall_macro=float(row["r_macro"]),
         f1_macro=float(row["f1_macro"]),
-    )  # fmt: skip
+    )
 
 
 def outcome_shares(counts: dict[str, int]) -> dict[str, float]:

@@ -37,10 +37,14 @@ def breakdown_query(query: QueryDict) -> BreakdownQuery:
     if not raw_min.isdigit():
         raise StatsFilterError(f"min: “{raw_min[:20]}” is not a number of suggestions.")
     return BreakdownQuery(
-        by="code", search=query.get("q", "").strip()[:20],
-        sort=query.get("sort", "suggested"), descending=query.get("order", "desc") != "asc",
-        min_suggested=int(raw_min), limit=200, chapter=query.get("chapter", "").strip()[:8],
-    )  # fmt: skip
+        by="code",
+        search=query.get("q", "").strip()[:20],
+        sort=query.get("sort", "suggested"),
+        descending=query.get("order", "desc") != "asc",
+        min_suggested=int(raw_min),
+        limit=200,
+        chapter=query.get("chapter", "").strip()[:8],
+    )
 
 
 def _common(page: str, chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:

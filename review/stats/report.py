@@ -4,7 +4,7 @@ dict, and the same as CSV rows (for the training app's exports too).
 The report holds no timestamp of its own, only the time of the rollup
 refresh it reads (``rollups_as_of``): the same refresh and filter give the
 same report, byte for byte, so an export of it can be checked by its hash.
-Call ``review.stats.rollup.stats_refresh()`` first for figures as of now.
+``agreement_report_now`` refreshes the rollups first, for figures as of now.
 """
 
 from __future__ import annotations
@@ -16,11 +16,21 @@ from typing import Any
 from review.stats.breakdown import BreakdownQuery, breakdown
 from review.stats.filters import StatsFilter, stats_filter
 from review.stats.model_vs_coder import model_vs_coders
-from review.stats.rollup import figures_for, latest_refresh
+from review.stats.rollup import figures_for, latest_refresh, stats_refresh
 from review.stats.sql import LEVELS
 
-CSV_HEADER = ["section", "version_id", "week", "level", "group", "metric", "value",
-              "ci95_low", "ci95_high", "n"]  # fmt: skip
+CSV_HEADER = [
+    "section",
+    "version_id",
+    "week",
+    "level",
+    "group",
+    "metric",
+    "value",
+    "ci95_low",
+    "ci95_high",
+    "n",
+]
 
 
 def agreement_report(
@@ -34,6 +44,18 @@ def agreement_report(
     filter."""
     chosen = stats_filter(model_version_id=model_version_id, since=since, until=until)
     return report_for(chosen)
+
+
+def agreement_report_now(
+    *,
+    model_version_id: int | None = None,
+    since: dt.date | dt.datetime | str | None = None,
+    until: dt.date | dt.datetime | str | None = None,
+) -> dict[str, Any]:
+    """``agreement_report`` with the figures as of now: the rollups it reads
+    are refreshed first (seconds of work; for exports, not for pages)."""
+    stats_refresh()
+    return agreement_report(model_version_id=model_version_id, since=since, until=until)
 
 
 def report_for(chosen: StatsFilter) -> dict[str, Any]:
@@ -60,12 +82,31 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _row(section: str, metric: str, value: object, *, version: object = None,
-         week: object = None, level: str = "", group: str = "",
-         ci: list[float | None] | None = None, n: object = None) -> list[str]:  # fmt: skip
+def _row(
+    section: str,
+    metric: str,
+    value: object,
+    *,
+    version: object = None,
+    week: object = None,
+    level: str = "",
+    group: str = "",
+    ci: list[float | None] | None = None,
+    n: object = None,
+) -> list[str]:
     low, high = ci if ci else (None, None)
-    return [section, _text(version), _text(week), level, group, metric, _text(value),
-            _text(low), _text(high), _text(n)]  # fmt: skip
+    return [
+        section,
+        _text(version),
+        _text(week),
+        level,
+        group,
+        metric,
+        _text(value),
+        _text(low),
+        _text(high),
+        _text(n),
+    ]
 
 
 def agreement_report_csv_rows(report: dict[str, Any]) -> Iterator[list[str]]:
@@ -82,14 +123,14 @@ def agreement_report_csv_rows(report: dict[str, Any]) -> Iterator[list[str]]:
     for section, version, week, group in groups:
         for level, scores in group.get("levels", {}).items():
             for metric, value in scores.items():
-                yield _row(f"model_{section}", metric, value, version=version, week=week,
-                           level=level)  # fmt: skip
+                yield _row(
+                    f"model_{section}", metric, value, version=version, week=week, level=level
+                )
         outcomes = group.get("outcomes", {})
         for metric, value in outcomes.get("counts", {}).items():
             yield _row(f"outcome_{section}", metric, value, version=version, week=week)
         for metric, value in outcomes.get("shares", {}).items():
-            yield _row(f"outcome_{section}", f"{metric}_share", value, version=version,
-                       week=week)  # fmt: skip
+            yield _row(f"outcome_{section}", f"{metric}_share", value, version=version, week=week)
     for by in ("chapters", "codes"):
         for row in report[by]:
             for metric, value in row.items():
@@ -109,8 +150,21 @@ def _agreement_rows(agreement: dict[str, Any]) -> Iterator[list[str]]:
             continue
         for name in ("f1", "alpha"):
             figure = figures[name]
-            yield _row("coder_agreement", name, figure["value"], level=level,
-                       ci=figure["ci95"], n=figure["n"])  # fmt: skip
+            yield _row(
+                "coder_agreement",
+                name,
+                figure["value"],
+                level=level,
+                ci=figure["ci95"],
+                n=figure["n"],
+            )
         for kappa in figures["kappa"]:
-            yield _row("coder_agreement", "kappa", kappa["value"], level=level,
-                       group=kappa["label"], ci=kappa["ci95"], n=kappa["n"])  # fmt: skip
+            yield _row(
+                "coder_agreement",
+                "kappa",
+                kappa["value"],
+                level=level,
+                group=kappa["label"],
+                ci=kappa["ci95"],
+                n=kappa["n"],
+            )

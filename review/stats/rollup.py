@@ -117,9 +117,13 @@ def stats_refresh() -> StatsRefresh:
             pk__in=StatsRefresh.objects.order_by("-finished_at", "-pk").values("pk")[KEEP - 1 :]
         ).delete()
         return StatsRefresh.objects.create(
-            finished_at=timezone.now(), reviews=reviews, decisions=decisions,
-            seconds=time.perf_counter() - started, time_zone=tz, precomputed=precomputed,
-        )  # fmt: skip
+            finished_at=timezone.now(),
+            reviews=reviews,
+            decisions=decisions,
+            seconds=time.perf_counter() - started,
+            time_zone=tz,
+            precomputed=precomputed,
+        )
 
 
 def _standard_views() -> list[tuple[str, StatsFilter]]:

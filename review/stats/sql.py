@@ -2,12 +2,13 @@
 
 A submitted review gives two code sets. The model's: the code of every
 decision on a suggestion (accepted, rejected or replaced). The coder's final
-set: accepted codes, replacements and added codes. Each code is mapped to
-three labels the way ``coding_app.codes.metrics`` maps them: the code
-itself, its category (the first three characters of a code-shaped key, the
-text itself otherwise) and its chapter (from the category's row in the
-active release's ``Code`` table, ``unknown <code>`` when there is none), so
-that the SQL figures are the code-system metrics computed in the database.
+set: accepted codes, replacements and added codes (the rule and its SQL:
+``review.final_codes``). Each code is mapped to three labels the way
+``coding_app.codes.metrics`` maps them: the code itself, its category (the
+first three characters of a code-shaped key, the text itself otherwise) and
+its chapter (from the category's row in the active release's ``Code``
+table, ``unknown <code>`` when there is none), so that the SQL figures are
+the code-system metrics computed in the database.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+
+from review.final_codes import final_code_sql
 
 # The shape of a code key (coding_app.codes.forms: category, then up to four
 # characters); anything else is the model's text, kept as its own label.
@@ -39,9 +42,7 @@ def decision_codes_sql(reviews: str) -> str:
         JOIN {reviews} rv ON rv.id = d.review_id
         CROSS JOIN LATERAL (VALUES
             (1, CASE WHEN d.suggestion_id IS NOT NULL THEN d.code END),
-            (2, CASE d.action WHEN 'reject' THEN NULL
-                              WHEN 'replace' THEN d.replacement
-                              ELSE d.code END)
+            (2, {final_code_sql("d")})
         ) AS s(side, code)
         WHERE s.code IS NOT NULL
     """

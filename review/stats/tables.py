@@ -13,8 +13,18 @@ from review.stats.model_vs_coder import OUTCOMES, model_vs_coders
 from review.stats.rollup import figures_for
 from review.stats.sql import LEVELS
 
-SCORE_COLUMNS = ("tp", "fp", "fn", "labels", "precision_micro", "recall_micro", "f1_micro",
-                 "precision_macro", "recall_macro", "f1_macro")  # fmt: skip
+SCORE_COLUMNS = (
+    "tp",
+    "fp",
+    "fn",
+    "labels",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+)
 OUTCOME_COLUMNS = ("reviews", "suggested", *OUTCOMES, "added", "final")
 
 
@@ -36,20 +46,25 @@ TABLES = ("levels", "trend", "outcomes", "chapters", "codes", "agreement", "kapp
 
 
 def levels_table(mvc: dict[str, Any]) -> Table:
-    rows = [{"version_id": "all", "level": level, **mvc["overall"]["levels"][level]}
-            for level in LEVELS if level in mvc["overall"]["levels"]]  # fmt: skip
+    rows = [
+        {"version_id": "all", "level": level, **mvc["overall"]["levels"][level]}
+        for level in LEVELS
+        if level in mvc["overall"]["levels"]
+    ]
     rows += [
         {"version_id": group["version_id"], "level": level, **scores}
-        for group in mvc["versions"] for level, scores in group["levels"].items()
-    ]  # fmt: skip
+        for group in mvc["versions"]
+        for level, scores in group["levels"].items()
+    ]
     return Table("levels", ("version_id", "level", *SCORE_COLUMNS), rows)
 
 
 def trend_table(mvc: dict[str, Any]) -> Table:
     rows = [
         {"version_id": g["version_id"], "week": g["week"], "level": level, **scores}
-        for g in mvc["weeks"] for level, scores in g["levels"].items()
-    ]  # fmt: skip
+        for g in mvc["weeks"]
+        for level, scores in g["levels"].items()
+    ]
     return Table("trend", ("version_id", "week", "level", *SCORE_COLUMNS), rows)
 
 
@@ -68,45 +83,106 @@ def outcomes_table(mvc: dict[str, Any]) -> Table:
     return Table("outcomes", ("version_id", "week", *OUTCOME_COLUMNS, *shares_columns), rows)
 
 
-BREAKDOWN_COLUMNS = ("group", "description", "suggested", *OUTCOMES, "added", "tp", "fp", "fn",
-                     "precision", "recall", "f1")  # fmt: skip
+BREAKDOWN_COLUMNS = (
+    "group",
+    "description",
+    "suggested",
+    *OUTCOMES,
+    "added",
+    "tp",
+    "fp",
+    "fn",
+    "precision",
+    "recall",
+    "f1",
+)
 
 
 def breakdown_table(name: str, rows: list[dict[str, Any]]) -> Table:
     return Table(name, BREAKDOWN_COLUMNS, rows)
 
 
+AGREEMENT_COLUMNS = (
+    "level",
+    "notes",
+    "labels",
+    "f1",
+    "f1_ci_low",
+    "f1_ci_high",
+    "alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
+)
+KAPPA_COLUMNS = (
+    "level",
+    "label",
+    "kappa",
+    "ci_low",
+    "ci_high",
+    "n",
+    "both",
+    "first_only",
+    "second_only",
+)
+
+
 def agreement_tables(agreement: dict[str, Any]) -> tuple[Table, Table]:
     summary, kappas = [], []
     for level in LEVELS:
         figures = agreement["levels"].get(level)
-        if figures is None:
-            continue
-        summary.append({
-            "level": level, "notes": figures["notes"], "labels": figures["labels"],
-            "f1": figures["f1"]["value"], "f1_ci_low": figures["f1"]["ci95"][0],
-            "f1_ci_high": figures["f1"]["ci95"][1], "alpha": figures["alpha"]["value"],
-            "alpha_ci_low": figures["alpha"]["ci95"][0],
-            "alpha_ci_high": figures["alpha"]["ci95"][1],
-        })  # fmt: skip
-        kappas += [
-            {"level": level, "label": k["label"], "kappa": k["value"], "ci_low": k["ci95"][0],
-             "ci_high": k["ci95"][1], "n": k["n"], "both": k["both"],
-             "first_only": k["first_only"], "second_only": k["second_only"]}
-            for k in figures["kappa"]
-        ]  # fmt: skip
-    return (
-        Table("agreement", ("level", "notes", "labels", "f1", "f1_ci_low", "f1_ci_high", "alpha",
-                            "alpha_ci_low", "alpha_ci_high"), summary),
-        Table("kappa", ("level", "label", "kappa", "ci_low", "ci_high", "n", "both",
-                        "first_only", "second_only"), kappas),
-    )  # fmt: skip
+        if figures is not None:
+            summary.append(_agreement_row(level, figures))
+            kappas += [_kappa_row(level, kappa) for kappa in figures["kappa"]]
+    return Table("agreement", AGREEMENT_COLUMNS, summary), Table("kappa", KAPPA_COLUMNS, kappas)
 
 
-CODER_COLUMNS = ("email", "reviews", "median_seconds", "suggested", "accepted", "edited",
-                 "rejected", "added", "accepted_share", "edited_share", "rejected_share",
-                 "added_per_note", "double_coded", "rubber_stamps", "rubber_stamp_share",
-                 "rubber_stamp_flag")  # fmt: skip
+def _agreement_row(level: str, figures: dict[str, Any]) -> dict[str, Any]:
+    f1, alpha = figures["f1"], figures["alpha"]
+    return {
+        "level": level,
+        "notes": figures["notes"],
+        "labels": figures["labels"],
+        "f1": f1["value"],
+        "f1_ci_low": f1["ci95"][0],
+        "f1_ci_high": f1["ci95"][1],
+        "alpha": alpha["value"],
+        "alpha_ci_low": alpha["ci95"][0],
+        "alpha_ci_high": alpha["ci95"][1],
+    }
+
+
+def _kappa_row(level: str, kappa: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "level": level,
+        "label": kappa["label"],
+        "kappa": kappa["value"],
+        "ci_low": kappa["ci95"][0],
+        "ci_high": kappa["ci95"][1],
+        "n": kappa["n"],
+        "both": kappa["both"],
+        "first_only": kappa["first_only"],
+        "second_only": kappa["second_only"],
+    }
+
+
+CODER_COLUMNS = (
+    "email",
+    "reviews",
+    "median_seconds",
+    "suggested",
+    "accepted",
+    "edited",
+    "rejected",
+    "added",
+    "accepted_share",
+    "edited_share",
+    "rejected_share",
+    "added_per_note",
+    "double_coded",
+    "rubber_stamps",
+    "rubber_stamp_share",
+    "rubber_stamp_flag",
+)
 
 
 def table(name: str, chosen: StatsFilter, query: BreakdownQuery | None = None) -> Table:

@@ -7,17 +7,17 @@ import json
 from collections.abc import Iterable
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from coding_app.accounts.roles import Role, role_required, user_has_role
+from coding_app.accounts.roles import Role, role_required
 from coding_app.accounts.services import signed_in_user
+from coding_app.audit.kinds import CoreAuditKind
+from coding_app.audit.services import audit
 from coding_app.csv_safety import csv_lines
-from review.audit import audit
-from review.models import AuditEvent
+from review.events import ReviewAuditKind
 from review.stats import pages
 from review.stats.filters import StatsFilter, StatsFilterError, filter_from_query
 from review.stats.report import agreement_report_csv_rows, report_for
@@ -36,7 +36,7 @@ def _page(request: HttpRequest, page: str) -> HttpResponse:
     except StatsFilterError as error:
         return _refused(request, error)
     audit(
-        AuditEvent.Kind.STATS_VIEWED,
+        ReviewAuditKind.STATS_VIEWED,
         actor=signed_in_user(request),
         page=page,
         filter=chosen.as_dict(),
@@ -77,17 +77,18 @@ def stats_refresh_request(request: HttpRequest) -> HttpResponse:
     return redirect("review:audit_home")
 
 
-def _download(request: HttpRequest, what: str, fmt: str, chosen: StatsFilter) -> None:
-    # role_required is typed for HttpResponse, which a streaming one is not.
-    if not user_has_role(request.user, Role.AUDITOR):
-        raise PermissionDenied("Only auditors and admins download statistics.")
+def _audit_download(request: HttpRequest, what: str, fmt: str, chosen: StatsFilter) -> None:
     audit(
-        AuditEvent.Kind.EXPORT_DOWNLOADED, actor=signed_in_user(request), export=f"stats-{what}",
-        format=fmt, filter=chosen.as_dict(),
-    )  # fmt: skip
+        CoreAuditKind.EXPORT_DOWNLOADED,
+        actor=signed_in_user(request),
+        export=f"stats-{what}",
+        format=fmt,
+        filter=chosen.as_dict(),
+    )
 
 
 @require_GET
+@role_required(Role.AUDITOR, refusal="Only auditors and admins download statistics.")
 def stats_download(request: HttpRequest, name: str, fmt: str) -> HttpResponseBase:
     """One table of a statistics page as CSV (formula-safe) or JSON."""
     if (name not in TABLES and name != "report") or fmt not in ("csv", "json"):
@@ -98,10 +99,8 @@ def stats_download(request: HttpRequest, name: str, fmt: str) -> HttpResponseBas
         chosen = filter_from_query(request.GET)
         query = pages.breakdown_query(request.GET) if name == "codes" else None
     except StatsFilterError as error:
-        if not user_has_role(request.user, Role.AUDITOR):
-            raise PermissionDenied("Only auditors and admins download statistics.") from None
         return _refused(request, error)
-    _download(request, name, fmt, chosen)
+    _audit_download(request, name, fmt, chosen)
     if name == "report":
         return _report_download(chosen, fmt)
     result = table(name, chosen, query)

@@ -17,10 +17,10 @@ from coding_app.workers import workers_online
 @pytest.mark.parametrize(
     ("task_name", "queue"),
     [
-        ("worker.tasks.predict_chunk_task", "inference"),
+        ("worker.predictions.tasks.predict_chunk_task", "inference"),
         ("training.tasks.train_run_task", "training"),
         ("training.tasks.evaluate_run_task", "training"),
-        ("worker.tasks.import_upload_task", "default"),
+        ("worker.uploads.tasks.import_upload_task", "default"),
         ("coding_app.tasks.ping", "default"),
     ],
 )
@@ -36,7 +36,7 @@ def test_only_inference_and_training_tasks_are_acknowledged_late() -> None:
 
     annotate = QueueTaskOptions().annotate
     assert annotate(FakeTask("coding_app.tasks.ping")) is None
-    inference = annotate(FakeTask("worker.tasks.predict_chunk_task"))
+    inference = annotate(FakeTask("worker.predictions.tasks.predict_chunk_task"))
     assert inference == {"acks_late": True, "reject_on_worker_lost": True}
     training = annotate(FakeTask("training.tasks.train_run_task"))
     assert training is not None

@@ -52,13 +52,17 @@ def test_development_settings_load_without_any_variables() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     result = subprocess.run(
         [
-            sys.executable, "-c",
+            sys.executable,
+            "-c",
             "import django; django.setup(); from django.conf import settings; "
             "print(settings.DEBUG, settings.DATABASES['default']['HOST'], settings.REDIS.url)",
         ],
-        cwd=BASE_DIR, env={**env, "DJANGO_SETTINGS_MODULE": "coding_app.settings"},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "coding_app.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "127.0.0.1", "redis://127.0.0.1:6379/0"]
 

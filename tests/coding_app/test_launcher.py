@@ -111,22 +111,35 @@ def test_run_command_serves_the_site_on_embedded_services_and_stops_cleanly(
     # A second start on the same data folder is refused, not run twice.
     second = subprocess.run(
         [sys.executable, "-m", "coding_app.launcher"],
-        cwd=BASE_DIR, env=embedded_env(data_dir, free_port()),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=embedded_env(data_dir, free_port()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 2
     assert "Coding Desk is already running from" in second.stdout
     # So is a start on another folder whose port is taken.
     third = subprocess.run(
         [sys.executable, "-m", "coding_app.launcher"],
-        cwd=BASE_DIR, env=embedded_env(data_dir.parent / "other", port),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=embedded_env(data_dir.parent / "other", port),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert third.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use" in third.stdout
 
-    created = manage(data_dir / "services.env", "create_user", "kept@example.org",
-                     "--role", "coder", "--password", "a-long-pass-phrase")  # fmt: skip
+    created = manage(
+        data_dir / "services.env",
+        "create_user",
+        "kept@example.org",
+        "--role",
+        "coder",
+        "--password",
+        "a-long-pass-phrase",
+    )
     assert created.returncode == 0, created.stderr
 
     family = psutil.Process(run.process.pid).children(recursive=True)
@@ -145,8 +158,15 @@ def test_run_command_serves_the_site_on_embedded_services_and_stops_cleanly(
     # The data survive a restart.
     run = RunCommand(data_dir, port)
     run.wait_for("Coding Desk is running at")
-    again = manage(data_dir / "services.env", "create_user", "kept@example.org",
-                   "--role", "coder", "--password", "a-long-pass-phrase")  # fmt: skip
+    again = manage(
+        data_dir / "services.env",
+        "create_user",
+        "kept@example.org",
+        "--role",
+        "coder",
+        "--password",
+        "a-long-pass-phrase",
+    )
     assert again.returncode == 1
     assert "already exists" in again.stderr
     run.stop()
@@ -167,8 +187,12 @@ def test_run_command_names_a_bad_service_url_in_one_line(
     env = {**embedded_env(data_dir, free_port()), variable: value}
     result = subprocess.run(
         [sys.executable, "-m", "coding_app.launcher"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stdout.strip().splitlines() == [result.stdout.strip()]
     assert result.stdout.startswith("Cannot start Coding Desk: ")

@@ -43,31 +43,54 @@ def review_submit(
     choices = choices or {}
     prediction = prediction_of(note)
     task, _ = ReviewTask.objects.get_or_create(
-        prediction=prediction, slot=slot,
+        prediction=prediction,
+        slot=slot,
         defaults={"note": note, "state": ReviewTask.State.DONE, "double_coded": slot == 2},
-    )  # fmt: skip
+    )
     if slot == 2:
         ReviewTask.objects.filter(prediction=prediction).update(double_coded=True)
     review = Review.objects.create(
-        task=task, coder=coder, note=note, prediction=prediction,
-        model_version_id=prediction.model_version_id, status=Review.Status.SUBMITTED,
-        seconds_on_task=seconds, submitted_at=at,
-    )  # fmt: skip
+        task=task,
+        coder=coder,
+        note=note,
+        prediction=prediction,
+        model_version_id=prediction.model_version_id,
+        status=Review.Status.SUBMITTED,
+        seconds_on_task=seconds,
+        submitted_at=at,
+    )
     hierarchy = current_hierarchy()
     decisions = []
     for suggestion in Suggestion.objects.filter(prediction=prediction).order_by("rank"):
         choice = choices.get(suggestion.code, "accept")
         if choice == "accept":
-            decisions.append(Decision(review=review, suggestion=suggestion, action="accept",
-                                      code=suggestion.code))  # fmt: skip
+            decisions.append(
+                Decision(
+                    review=review, suggestion=suggestion, action="accept", code=suggestion.code
+                )
+            )
         elif choice == "reject":
-            decisions.append(Decision(review=review, suggestion=suggestion, action="reject",
-                                      code=suggestion.code, reason="not_documented"))  # fmt: skip
+            decisions.append(
+                Decision(
+                    review=review,
+                    suggestion=suggestion,
+                    action="reject",
+                    code=suggestion.code,
+                    reason="not_documented",
+                )
+            )
         else:
             relation = str(hierarchy.relation(suggestion.code, choice))
-            decisions.append(Decision(review=review, suggestion=suggestion, action="replace",
-                                      code=suggestion.code, replacement=choice,
-                                      relation=relation))  # fmt: skip
+            decisions.append(
+                Decision(
+                    review=review,
+                    suggestion=suggestion,
+                    action="replace",
+                    code=suggestion.code,
+                    replacement=choice,
+                    relation=relation,
+                )
+            )
     decisions += [Decision(review=review, action="add", code=code) for code in added]
     Decision.objects.bulk_create(decisions)
     return review

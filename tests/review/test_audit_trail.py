@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coding_app.accounts.roles import Role
-from coding_app.models import User
-from review.audit import audit
-from review.audit_trail import AuditFilter, audit_events
-from review.models import AuditEvent
+from coding_app.audit.services import audit
+from coding_app.models import AuditEvent, User
+from review.events import ReviewAuditKind, event_ids
+from review.trail.selectors import AuditFilter, audit_events
 from tests.review.stats_support import note_with, review_submit
 from worker.models import Note
 
@@ -37,8 +37,8 @@ def trail(make_user: Callable[..., User]) -> Trail:
     first = note_with(["E1165"], prefix="first")
     formula = note_with(["I10"], prefix="=cmd|' /C calc'!A0")
     review = review_submit(first, alice)
-    audit(AuditEvent.Kind.NOTE_VIEWED, actor=alice, review=review)
-    audit(AuditEvent.Kind.DECISION_MADE, actor=bob, note_id=formula.pk, decision={"code": "I10"})
+    audit(ReviewAuditKind.NOTE_VIEWED, actor=alice, **event_ids(review=review))
+    audit(ReviewAuditKind.DECISION_MADE, actor=bob, note_id=formula.pk, decision={"code": "I10"})
     return Trail(alice, bob, first, formula)
 
 
@@ -58,7 +58,7 @@ def test_pages_of_fifty_newest_first(
     client: Client, login_as: Callable[[Role], User], trail: Trail
 ) -> None:
     AuditEvent.objects.bulk_create(
-        AuditEvent(kind=AuditEvent.Kind.LEASE_TAKEN, actor=trail.bob, payload={"i": i})
+        AuditEvent(kind=ReviewAuditKind.LEASE_TAKEN, actor=trail.bob, payload={"i": i})
         for i in range(60)
     )
     login_as(Role.AUDITOR)
@@ -68,6 +68,16 @@ def test_pages_of_fifty_newest_first(
     second = client.get(reverse("review:audit_events") + "?kind=lease_taken&page=2")
     assert len(second.context["page_obj"]) == 10
     assert first.context["page_obj"][0].pk > second.context["page_obj"][0].pk
+
+
+def test_the_page_names_each_note_by_its_external_id(
+    client: Client, login_as: Callable[[Role], User], trail: Trail
+) -> None:
+    # The trail keeps note ids only; the page reads the external id beside.
+    login_as(Role.AUDITOR)
+    response = client.get(reverse("review:audit_events") + "?kind=note_viewed")
+    link = reverse("review:audit_note", args=[trail.first.pk])
+    assert f'<a href="{link}">{trail.first.external_id}</a>' in response.content.decode()
 
 
 def test_csv_export_streams_neutralised_cells_and_is_itself_audited(
@@ -84,7 +94,7 @@ def test_csv_export_streams_neutralised_cells_and_is_itself_audited(
     assert len(rows) == 2
     assert rows[1][2:4] == ["decision_made", "bob@example.org"]
     assert rows[1][5] == "'=cmd|' /C calc'!A0-0"
-    exported = AuditEvent.objects.get(kind=AuditEvent.Kind.AUDIT_EXPORTED)
+    exported = AuditEvent.objects.get(kind=ReviewAuditKind.AUDIT_EXPORTED)
     assert exported.actor == auditor
     assert exported.payload["filter"]["user"] == "bob"
 
@@ -97,7 +107,7 @@ def test_opening_a_note_is_recorded(
     response = client.get(reverse("review:audit_note", args=[first.pk]))
     assert response.status_code == 200
     assert b"Known type 2 diabetes" in response.content
-    opened = AuditEvent.objects.get(kind=AuditEvent.Kind.NOTE_OPENED_BY_AUDITOR)
+    opened = AuditEvent.objects.get(kind=ReviewAuditKind.NOTE_OPENED_BY_AUDITOR)
     assert (opened.actor, opened.note_id) == (auditor, first.pk)
 
 
@@ -109,13 +119,17 @@ def test_coders_cannot_read_or_export_the_trail(
     assert client.get(reverse("review:audit_events")).status_code == 403
     assert client.get(reverse("review:audit_events_csv")).status_code == 403
     assert client.get(reverse("review:audit_note", args=[first.pk])).status_code == 403
-    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.AUDIT_EXPORTED).exists()
+    assert not AuditEvent.objects.filter(kind=ReviewAuditKind.AUDIT_EXPORTED).exists()
 
 
 @pytest.mark.parametrize(
-    ("query", "named"), [("kind=erase", "kind"), ("since=never", "since"),
-                         ("since=2026-03-09&until=2026-03-01", "until")],
-)  # fmt: skip
+    ("query", "named"),
+    [
+        ("kind=erase", "kind"),
+        ("since=never", "since"),
+        ("since=2026-03-09&until=2026-03-01", "until"),
+    ],
+)
 def test_bad_audit_filters_answer_400_naming_the_field(
     client: Client, login_as: Callable[[Role], User], query: str, named: str
 ) -> None:

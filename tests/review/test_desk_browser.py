@@ -13,8 +13,9 @@ from pytest_django import DjangoDbBlocker, Settings
 
 from coding_app.accounts.roles import Role
 from coding_app.accounts.services import user_create
-from coding_app.models import Code, CodeRelease, User
-from review.models import AuditEvent, Decision, Review, ReviewTask
+from coding_app.models import AuditEvent, Code, CodeRelease, User
+from review.events import ReviewAuditKind
+from review.models import Decision, Review, ReviewTask
 from tests.coding_app.test_codes_support import ensure_code_set_loaded
 from tests.conftest import PASSWORD
 from tests.review.conftest import predicted_notes
@@ -141,8 +142,10 @@ def test_a_coder_reviews_a_note_by_keyboard_and_the_database_keeps_it(
     (note,) = predicted_notes(1, codes=("E1165", "I10", "E119"))
     take_next_note(page, str(live_server), user)
     hyperglycemia, hypertension, uncomplicated = (
-        suggestion(page, "E11.65"), suggestion(page, "I10"), suggestion(page, "E11.9")
-    )  # fmt: skip
+        suggestion(page, "E11.65"),
+        suggestion(page, "I10"),
+        suggestion(page, "E11.9"),
+    )
     expect_current(hyperglycemia)
     screenshot(page, "review-before-decisions")
 
@@ -306,5 +309,5 @@ def test_submit_is_refused_while_a_suggestion_is_open(page: Page, live_server: o
 
     review = Review.objects.get(coder=user)
     assert (review.status, review.submitted_at) == (Review.Status.DRAFT, None)
-    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.REVIEW_SUBMITTED).exists()
+    assert not AuditEvent.objects.filter(kind=ReviewAuditKind.REVIEW_SUBMITTED).exists()
     assert ReviewTask.objects.get(pk=review.task_id).state == ReviewTask.State.LEASED

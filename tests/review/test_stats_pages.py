@@ -13,14 +13,20 @@ from django.test import Client
 from django.urls import reverse
 
 from coding_app.accounts.roles import Role
-from coding_app.models import User
-from review.models import AuditEvent
+from coding_app.audit.kinds import CoreAuditKind
+from coding_app.models import AuditEvent, User
+from review.events import ReviewAuditKind
 from review.stats.rollup import stats_refresh
 from tests.review.stats_support import note_with, review_submit
 
 PAGES = ["review:audit_home", "review:stats_codes", "review:stats_agreement", "review:stats_coders"]
-DOWNLOADS = [("codes", "csv"), ("levels", "json"), ("kappa", "csv"), ("coders", "json"),
-             ("report", "csv")]  # fmt: skip
+DOWNLOADS = [
+    ("codes", "csv"),
+    ("levels", "json"),
+    ("kappa", "csv"),
+    ("coders", "json"),
+    ("report", "csv"),
+]
 
 
 @pytest.fixture
@@ -43,7 +49,7 @@ def test_auditors_and_admins_read_every_page_and_each_view_is_audited(
         assert response.status_code == 200, name
         if name != "review:stats_codes":  # a table only; the others have charts
             assert b"<svg" in response.content, name
-    viewed = AuditEvent.objects.filter(kind=AuditEvent.Kind.STATS_VIEWED, actor=reader)
+    viewed = AuditEvent.objects.filter(kind=ReviewAuditKind.STATS_VIEWED, actor=reader)
     assert sorted(e.payload["page"] for e in viewed) == ["agreement", "coders", "codes", "overview"]
 
 
@@ -57,7 +63,7 @@ def test_coders_get_403_on_pages_and_downloads(
         url = reverse("review:stats_download", args=[table, fmt])
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("review:stats_refresh")).status_code == 403
-    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.EXPORT_DOWNLOADED).exists()
+    assert not AuditEvent.objects.filter(kind=CoreAuditKind.EXPORT_DOWNLOADED).exists()
 
 
 def test_csv_download_neutralises_formulas_and_is_audited(
@@ -73,7 +79,7 @@ def test_csv_download_neutralises_formulas_and_is_audited(
     groups = [row[0] for row in rows[1:]]
     assert '\'=HYPERLINK("http://x")' in groups
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
-    event = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT_DOWNLOADED, actor=auditor)
+    event = AuditEvent.objects.get(kind=CoreAuditKind.EXPORT_DOWNLOADED, actor=auditor)
     assert (event.payload["export"], event.payload["format"]) == ("stats-codes", "csv")
 
 
@@ -94,9 +100,14 @@ def test_json_download_holds_the_table_shown_on_the_page(
 
 @pytest.mark.parametrize(
     ("query", "named"),
-    [("since=soon", "since"), ("model_version=x", "model_version"), ("level=word", "level"),
-     ("sort=evil", "sort"), ("min=-1", "min")],
-)  # fmt: skip
+    [
+        ("since=soon", "since"),
+        ("model_version=x", "model_version"),
+        ("level=word", "level"),
+        ("sort=evil", "sort"),
+        ("min=-1", "min"),
+    ],
+)
 def test_bad_filters_answer_400_naming_the_field(
     client: Client, login_as: Callable[[Role], User], query: str, named: str
 ) -> None:

@@ -29,9 +29,11 @@ def _default_queue_length() -> int:
 
 
 def test_submissions_ask_for_one_refresh_that_counts_them(
-    make_user: Callable[..., User], make_notes: MakeNotes, settings: Any,
+    make_user: Callable[..., User],
+    make_notes: MakeNotes,
+    settings: Any,
     django_capture_on_commit_callbacks: Any,
-) -> None:  # fmt: skip
+) -> None:
     settings.REVIEW_DOUBLE_CODING_PER_MILLE = 0
     coder = make_user(Role.CODER)
     make_notes(2, codes=["I10"])
@@ -44,8 +46,12 @@ def test_submissions_ask_for_one_refresh_that_counts_them(
         review = lease_next(coder)
         assert review is not None
         suggestion = review.prediction.suggestions.get()
-        decide(review_id=review.pk, coder=coder, suggestion_id=suggestion.pk,
-               choice=DecisionInput(action="accept"))  # fmt: skip
+        decide(
+            review_id=review.pk,
+            coder=coder,
+            suggestion_id=suggestion.pk,
+            choice=DecisionInput(action="accept"),
+        )
         with django_capture_on_commit_callbacks(execute=True):
             review_submit(review_id=review.pk, coder=coder)
     try:
@@ -87,17 +93,24 @@ def test_only_the_latest_refreshes_are_kept(db: None) -> None:
 
 
 def test_a_submission_is_kept_when_redis_cannot_queue_the_refresh(
-    make_user: Callable[..., User], make_notes: MakeNotes, settings: Any,
-    django_capture_on_commit_callbacks: Any, caplog: Any,
-) -> None:  # fmt: skip
+    make_user: Callable[..., User],
+    make_notes: MakeNotes,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    caplog: Any,
+) -> None:
     settings.REVIEW_DOUBLE_CODING_PER_MILLE = 0
     coder = make_user(Role.CODER)
     make_notes(1, codes=["I10"])
     review = lease_next(coder)
     assert review is not None
     suggestion = review.prediction.suggestions.get()
-    decide(review_id=review.pk, coder=coder, suggestion_id=suggestion.pk,
-           choice=DecisionInput(action="accept"))  # fmt: skip
+    decide(
+        review_id=review.pk,
+        coder=coder,
+        suggestion_id=suggestion.pk,
+        choice=DecisionInput(action="accept"),
+    )
     # Nothing listens on port 1: the cache (and so the refresh) is away.
     settings.CACHES = {
         "default": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.training.test_head_training import synthetic_notes
+from tests.worker.head_corpus import synthetic_notes
 from training.splits import Split, note_split
 from worker.models import Note, UploadBatch
 
@@ -13,11 +13,15 @@ def coded_notes(count: int, *, seed: int = 1, phrasings: tuple[int, ...] = (0, 1
     made = synthetic_notes(count, phrasings, seed=seed)
     return Note.objects.bulk_create(
         Note(
-            source="run-test", external_id=f"s{seed}-{i}", text=note.text,
-            text_sha256=f"s{seed}-{i}", reference_codes=sorted(note.codes), batch=batch,
+            source="run-test",
+            external_id=f"s{seed}-{i}",
+            text=note.text,
+            text_sha256=f"s{seed}-{i}",
+            reference_codes=sorted(note.codes),
+            batch=batch,
         )
         for i, note in enumerate(made)
-    )  # fmt: skip
+    )
 
 
 def with_holdout(count: int) -> list[Note]:

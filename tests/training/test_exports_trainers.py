@@ -39,8 +39,11 @@ def reviewed(make_user: Callable[..., User]) -> User:
     added = note_in(Split.TRAIN, codes=("E1165",), prefix="t-add")
     review_make(added, coder, added=["I10"])
     review_make(note_in(Split.TRAIN, prefix="t-acc"), coder)
-    review_make(note_in(Split.VALIDATION, codes=("I10", "E119"), prefix="t-val"), coder,
-                {"E119": ("reject",)})  # fmt: skip
+    review_make(
+        note_in(Split.VALIDATION, codes=("I10", "E119"), prefix="t-val"),
+        coder,
+        {"E119": ("reject",)},
+    )
     return make_user(Role.ADMIN)
 
 

@@ -10,12 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from coding_app.accounts.roles import Role
-from coding_app.models import User
-from review.models import AuditEvent
+from coding_app.audit.kinds import CoreAuditKind
+from coding_app.models import AuditEvent, User
 from tests.training.export_support import (
     note_in,
     review_make,
 )
+from training.events import TrainingAuditKind
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
 from training.splits import Split
@@ -47,7 +48,7 @@ def test_a_coder_can_neither_list_nor_download_exports(
     for url in urls(done):
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("training:exports:list"), {"kind": "sft"}).status_code == 403
-    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.EXPORT_DOWNLOADED).exists()
+    assert not AuditEvent.objects.filter(kind=CoreAuditKind.EXPORT_DOWNLOADED).exists()
 
 
 def test_an_auditor_reads_and_downloads_and_the_download_is_audited(
@@ -60,7 +61,7 @@ def test_an_auditor_reads_and_downloads_and_the_download_is_audited(
     assert f"#{done.pk}".encode() in page.content
     detail = client.get(reverse("training:exports:detail", args=[done.pk]))
     assert done.sha256.encode() in detail.content
-    viewed = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT_VIEWED)
+    viewed = AuditEvent.objects.get(kind=TrainingAuditKind.EXPORT_VIEWED)
     assert (viewed.actor, viewed.payload["snapshot_id"]) == (auditor, done.pk)
     response = client.get(reverse("training:exports:download", args=[done.pk, "train.jsonl"]))
     assert response.status_code == 200
@@ -68,7 +69,7 @@ def test_an_auditor_reads_and_downloads_and_the_download_is_audited(
     assert isinstance(response, FileResponse)
     assert b"".join(response.streaming_content) == (done.path / "train.jsonl").read_bytes()
     assert "attachment" in response["Content-Disposition"]
-    event = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT_DOWNLOADED)
+    event = AuditEvent.objects.get(kind=CoreAuditKind.EXPORT_DOWNLOADED)
     assert event.actor == auditor
     assert event.payload["snapshot_id"] == done.pk
     assert event.payload["file"] == "train.jsonl"
@@ -97,7 +98,7 @@ def test_an_admin_creates_an_export_and_sees_it_queued(
         admin,
         ["4", "9"],
     )
-    created = AuditEvent.objects.get(kind=AuditEvent.Kind.EXPORT_CREATED)
+    created = AuditEvent.objects.get(kind=TrainingAuditKind.EXPORT_CREATED)
     assert created.payload["snapshot_id"] == snapshot.pk
     page = client.get(response["Location"])
     assert b"every 2s" in page.content  # still queued: the page polls

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from review.models import AuditEvent
+from coding_app.models import AuditEvent
 from tests.training.run_support import coded_notes
+from training.events import TrainingAuditKind
 from training.models import Evaluation, TrainingRun
 from training.runs.services import (
     TRAINING_LOCK_KEY,
@@ -31,9 +32,12 @@ QUICK = {"labels": "reference", "steps": 60}
 
 def run_head(version: ModelVersion, **hyper: object) -> TrainingRun:
     run = training_run_create(
-        method="head", base_version=version, hyperparameters={**QUICK, **hyper},
-        created_by=None, enqueue=False,
-    )  # fmt: skip
+        method="head",
+        base_version=version,
+        hyperparameters={**QUICK, **hyper},
+        created_by=None,
+        enqueue=False,
+    )
     training_run_execute(run_id=run.pk)
     run.refresh_from_db()
     return run
@@ -70,12 +74,12 @@ def test_a_head_run_registers_a_candidate_and_evaluates_it_on_held_out_notes(
     promoted = evaluation.decision == Evaluation.Decision.PROMOTED
     assert promoted == (evaluation.rule["gain"] >= evaluation.rule["margin"])
     assert version.status == ("active" if promoted else "candidate")
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.MODEL_PROMOTED).count() == promoted
+    assert AuditEvent.objects.filter(kind=TrainingAuditKind.MODEL_PROMOTED).count() == promoted
     # The backend loads the candidate's head and predicts with it.
     prediction = backend_for(version).predict([NoteText(1, notes[0].text)])[0]
     assert prediction.codes
     assert '"head":true' in prediction.raw_output
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.TRAINING_RUN_STARTED).count() == 1
+    assert AuditEvent.objects.filter(kind=TrainingAuditKind.TRAINING_RUN_STARTED).count() == 1
 
 
 @pytest.mark.django_db
@@ -123,9 +127,12 @@ def test_a_failing_run_keeps_its_log_and_leaves_the_active_version_untouched(
 def test_a_run_waits_while_another_holds_the_training_lock(zero_shot: ModelVersion) -> None:
     coded_notes(10)
     run = training_run_create(
-        method="head", base_version=zero_shot, hyperparameters=QUICK, created_by=None,
+        method="head",
+        base_version=zero_shot,
+        hyperparameters=QUICK,
+        created_by=None,
         enqueue=False,
-    )  # fmt: skip
+    )
     params = connection.get_connection_params()
     with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [TRAINING_LOCK_KEY])

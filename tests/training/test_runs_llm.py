@@ -21,8 +21,16 @@ from worker.models import ModelVersion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("model_dir", "storage")]
 
-TINY = {"max_steps": 2, "batch_size": 2, "lora_r": 4, "lora_alpha": 8, "max_length": 1024,
-        "max_completion_length": 16, "num_generations": 2, "labels": "reviews"}  # fmt: skip
+TINY = {
+    "max_steps": 2,
+    "batch_size": 2,
+    "lora_r": 4,
+    "lora_alpha": 8,
+    "max_length": 1024,
+    "max_completion_length": 16,
+    "num_generations": 2,
+    "labels": "reviews",
+}
 
 
 @pytest.fixture
@@ -42,9 +50,11 @@ def test_an_llm_run_trains_a_lora_adapter_that_the_transformers_backend_uses(
     method: str, admin: User, tiny_llm_dir: Path, model_dir: Path
 ) -> None:
     base = ModelVersion.objects.create(
-        name="tiny", backend="transformers", base_model=str(tiny_llm_dir),
+        name="tiny",
+        backend="transformers",
+        base_model=str(tiny_llm_dir),
         options={"max_new_tokens": 8},
-    )  # fmt: skip
+    )
     # No snapshot chosen: "build one now from all reviews".
     run = training_run_create(
         method=method, base_version=base, hyperparameters=TINY, created_by=admin, enqueue=False

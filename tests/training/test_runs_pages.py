@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from coding_app.accounts.roles import Role
-from coding_app.models import User
-from review.models import AuditEvent
+from coding_app.models import AuditEvent, User
 from tests.training.run_support import coded_notes
+from training.events import TrainingAuditKind
 from training.models import RetrainSchedule, TrainingRun
 from training.runs.schedule import retrain_check
 from training.runs.services import training_run_cancel, training_run_create, training_run_execute
@@ -32,9 +32,12 @@ def test_a_finished_run_shows_its_curve_log_and_evaluation(
     admin = login_as(Role.ADMIN)
     coded_notes(40)
     run = training_run_create(
-        method="head", base_version=zero_shot, hyperparameters=QUICK, created_by=admin,
+        method="head",
+        base_version=zero_shot,
+        hyperparameters=QUICK,
+        created_by=admin,
         enqueue=False,
-    )  # fmt: skip
+    )
     training_run_execute(run_id=run.pk)
     page = client.get(reverse("training:runs:detail", args=[run.pk])).content.decode()
     assert "<polyline" in page
@@ -58,9 +61,12 @@ def test_an_admin_cancels_a_queued_run_and_it_never_trains(
 ) -> None:
     admin = login_as(Role.ADMIN)
     run = training_run_create(
-        method="head", base_version=zero_shot, hyperparameters=QUICK, created_by=admin,
+        method="head",
+        base_version=zero_shot,
+        hyperparameters=QUICK,
+        created_by=admin,
         enqueue=False,
-    )  # fmt: skip
+    )
     client.post(reverse("training:runs:cancel", args=[run.pk]))
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.CANCELLED
@@ -68,7 +74,7 @@ def test_an_admin_cancels_a_queued_run_and_it_never_trains(
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.CANCELLED
     assert run.produced_version is None
-    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.TRAINING_RUN_CANCELLED).count() == 1
+    assert AuditEvent.objects.filter(kind=TrainingAuditKind.TRAINING_RUN_CANCELLED).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,9 +84,11 @@ def test_a_running_run_on_the_training_queue_stops_when_cancelled(
     admin = make_user(Role.ADMIN)
     coded_notes(20)
     run = training_run_create(
-        method="head", base_version=zero_shot, created_by=admin,
+        method="head",
+        base_version=zero_shot,
+        created_by=admin,
         hyperparameters={"labels": "reference", "steps": 10_000_000},
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         run.refresh_from_db()

@@ -38,10 +38,14 @@ def import_path(db: None) -> ImportPath:
         diagnoses_path: Path | None = None,
     ) -> UploadBatch:
         batch = upload_batch_create(
-            source=source, file_name=path.name, stored_path=path, mode=mode, created_by=None,
+            source=source,
+            file_name=path.name,
+            stored_path=path,
+            mode=mode,
+            created_by=None,
             diagnoses_file_name=diagnoses_path.name if diagnoses_path else "",
             stored_diagnoses_path=diagnoses_path,
-        )  # fmt: skip
+        )
         return upload_batch_run(batch_id=batch.pk, delete_files=False)
 
     return run

@@ -114,9 +114,10 @@ def test_all_or_nothing_refuses_the_file_at_its_first_bad_row(import_file: Impor
     import_file("earlier.jsonl", b'{"id": "kept", "text": "Already here."}\n')
     good = b"".join(b'{"id": "n%d", "text": "Note %d."}\n' % (i, i) for i in range(2500))
     batch = import_file(
-        "notes.jsonl", good + b'{"id": "bad", "text": ""}\n' + GOOD,
+        "notes.jsonl",
+        good + b'{"id": "bad", "text": ""}\n' + GOOD,
         mode=UploadBatch.Mode.ALL_OR_NOTHING,
-    )  # fmt: skip
+    )
     assert batch.status == UploadBatch.Status.FAILED
     assert batch.error == "notes.jsonl, row 2501, text: is empty"
     assert batch.notes_created == 0

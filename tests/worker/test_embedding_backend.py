@@ -22,15 +22,12 @@ from tests.coding_app.test_codes_support import packaged_hierarchy
 from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
 from worker.backends.embedding import backend as embedding_backend
 from worker.backends.embedding import code_index
-from worker.backends.embedding.backend import (
-    PROMPT_VERSION,
-    QUOTE_CHARS,
-    EmbeddingBackend,
-    ranking_options,
-)
+from worker.backends.embedding.backend import PROMPT_VERSION, EmbeddingBackend
 from worker.backends.embedding.code_index import CodeIndex
 from worker.backends.embedding.encoder import PACKAGED_ENCODER
 from worker.backends.embedding.head import LinearCodeHead, save_head
+from worker.backends.embedding.ranking import ranking_options
+from worker.backends.embedding.rationale import QUOTE_CHARS
 
 MakeBackend = Callable[..., EmbeddingBackend]
 

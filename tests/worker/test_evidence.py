@@ -18,8 +18,13 @@ def test_overlapping_reversed_and_out_of_range_spans_are_tidied() -> None:
     spans: list[Any] = [[2, 5], [4, 6], [9, 2000], [8, 7], [3], ["a", 1]]
     pieces = evidence_pieces("0123456789", spans)
     assert [(p.text, p.marked) for p in pieces] == [
-        ("01", False), ("2345", True), ("6", False), ("7", True), ("8", False), ("9", True),
-    ]  # fmt: skip
+        ("01", False),
+        ("2345", True),
+        ("6", False),
+        ("7", True),
+        ("8", False),
+        ("9", True),
+    ]
 
 
 def test_empty_text_gives_one_empty_piece() -> None:

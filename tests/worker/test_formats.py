@@ -76,9 +76,10 @@ def test_mimic_discharge_takes_icd10_diagnoses_and_counts_icd9(import_file: Impo
         b"10,200,1,I2510,10\n10,200,2,E1165,10\n10,200,3,4019,9\n11,201,1,25000,9\n"
     )
     batch = import_file(
-        "discharge.csv.gz", gzip.compress(discharge),
+        "discharge.csv.gz",
+        gzip.compress(discharge),
         diagnoses=("diagnoses_icd.csv.gz", gzip.compress(diagnoses)),
-    )  # fmt: skip
+    )
     assert (batch.notes_created, batch.icd9_skipped) == (2, 2)
     first = Note.objects.get(external_id="10-DS-1")
     assert first.reference_codes == ["I2510", "E1165"]

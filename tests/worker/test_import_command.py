@@ -26,6 +26,7 @@ def test_all_or_nothing_failure_is_an_error_naming_the_row(db: None, tmp_path: P
     path = tmp_path / "notes.csv"
     path.write_bytes(b"id,text\n1,Chest pain.\n2,\n")
     with pytest.raises(CommandError, match=r"notes.csv, row 3, text: is empty"):
-        call_command("import_notes", str(path), "--source", "cli", "--all-or-nothing",
-                     stderr=io.StringIO())  # fmt: skip
+        call_command(
+            "import_notes", str(path), "--source", "cli", "--all-or-nothing", stderr=io.StringIO()
+        )
     assert not Note.objects.exists()

@@ -32,10 +32,21 @@ def test_register_model_from_the_shell_with_options_and_activation(db: None) -> 
     zero_shot_version_ensure()
     out = io.StringIO()
     call_command(
-        "register_model", "qwen-lora", "--backend", "openai", "--base-model", "Qwen/Qwen2.5-7B",
-        "--served-name", "coding-lora", "--option", "max_tokens=256", "--option",
-        "base_url=http://vllm:8000/v1", "--activate", stdout=out,
-    )  # fmt: skip
+        "register_model",
+        "qwen-lora",
+        "--backend",
+        "openai",
+        "--base-model",
+        "Qwen/Qwen2.5-7B",
+        "--served-name",
+        "coding-lora",
+        "--option",
+        "max_tokens=256",
+        "--option",
+        "base_url=http://vllm:8000/v1",
+        "--activate",
+        stdout=out,
+    )
     version = ModelVersion.objects.get(name="qwen-lora")
     assert version.options == {"max_tokens": 256, "base_url": "http://vllm:8000/v1"}
     assert (version.served_name, version.status) == ("coding-lora", "active")
@@ -47,9 +58,15 @@ def test_register_model_from_the_shell_with_options_and_activation(db: None) -> 
 def test_activating_retires_the_previous_active_version(db: None) -> None:
     old = zero_shot_version_ensure()
     call_command(
-        "register_model", "minilm-head", "--backend", "embedding", "--adapter", "/models/h.npz",
-        "--activate", stdout=io.StringIO(),
-    )  # fmt: skip
+        "register_model",
+        "minilm-head",
+        "--backend",
+        "embedding",
+        "--adapter",
+        "/models/h.npz",
+        "--activate",
+        stdout=io.StringIO(),
+    )
     old.refresh_from_db()
     assert old.status == "retired"
     assert active_version("embedding") == ModelVersion.objects.get(name="minilm-head")

@@ -33,9 +33,11 @@ NOTES = [
 
 def backend(model: str, base_url: str, **options: object) -> OpenAIBackend:
     spec = BackendSpec(
-        name="tiny", backend="openai", base_model=model,
+        name="tiny",
+        backend="openai",
+        base_model=model,
         options={"max_new_tokens": 32, "concurrency": 3, "timeout_s": 60, **options},
-    )  # fmt: skip
+    )
     return OpenAIBackend(spec, packaged_hierarchy(), base_url=base_url, api_key="")
 
 
@@ -134,9 +136,12 @@ def test_vllm_unknown_model_is_a_config_error_with_its_message():
 def completion(content: str, **extra: str) -> dict[str, object]:
     message = {"role": "assistant", "content": content, **extra}
     return {
-        "id": "c1", "object": "chat.completion", "created": 0, "model": "m",
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
         "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])

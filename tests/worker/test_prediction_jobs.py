@@ -29,8 +29,8 @@ from worker.predictions.services import (
     prediction_job_create,
     predictions_store,
 )
+from worker.predictions.tasks import predict_chunk_task
 from worker.registry.versions import zero_shot_version_ensure
-from worker.tasks import predict_chunk_task
 
 MakeBatch = Callable[..., UploadBatch]
 
@@ -191,9 +191,11 @@ def test_a_server_that_never_answers_is_retried_then_reported(
     clinical_batch: MakeBatch,
 ) -> None:
     offline = ModelVersion.objects.create(
-        name="offline-server", backend="openai", base_model="tiny",
+        name="offline-server",
+        backend="openai",
+        base_model="tiny",
         options={"base_url": f"http://127.0.0.1:{closed_port()}/v1", "timeout_s": 2},
-    )  # fmt: skip
+    )
     job = prediction_job_create(version=offline, batch=clinical_batch(1))
     # Eager apply runs the retries at once instead of after their backoff.
     predict_chunk_task.apply(args=(job.chunks.get().pk,))

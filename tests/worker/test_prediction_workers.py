@@ -68,9 +68,11 @@ def test_a_transformers_job_runs_on_a_real_worker(
     celery_worker_process: str, clinical_batch: MakeBatch, tiny_llm_dir: Path
 ) -> None:
     version = ModelVersion.objects.create(
-        name="tiny-llm", backend="transformers", base_model=str(tiny_llm_dir),
+        name="tiny-llm",
+        backend="transformers",
+        base_model=str(tiny_llm_dir),
         options={"max_new_tokens": 48, "batch_size": 2},
-    )  # fmt: skip
+    )
     job = prediction_job_create(version=version, batch=clinical_batch(3), chunk_size=2)
     llm_job_check(job, 3)
 
@@ -79,9 +81,11 @@ def test_an_openai_job_runs_on_a_real_worker_against_transformers_serve(
     celery_worker_process: str, clinical_batch: MakeBatch, tiny_llm_dir: Path, openai_server: str
 ) -> None:
     version = ModelVersion.objects.create(
-        name="tiny-served", backend="openai", base_model=str(tiny_llm_dir),
+        name="tiny-served",
+        backend="openai",
+        base_model=str(tiny_llm_dir),
         options={"base_url": openai_server, "max_new_tokens": 48, "concurrency": 2},
-    )  # fmt: skip
+    )
     job = prediction_job_create(version=version, batch=clinical_batch(3), chunk_size=3)
     llm_job_check(job, 3)
 

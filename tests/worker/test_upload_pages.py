@@ -26,8 +26,12 @@ def eager_tasks() -> Iterator[None]:
 
 
 def post_upload(client: Client, **extra: object):
-    data = {"source": "ward-7", "mode": "good_rows",
-            "notes": SimpleUploadedFile("notes.jsonl", NOTES), **extra}  # fmt: skip
+    data = {
+        "source": "ward-7",
+        "mode": "good_rows",
+        "notes": SimpleUploadedFile("notes.jsonl", NOTES),
+        **extra,
+    }
     return client.post(reverse("worker:upload"), data)
 
 
@@ -77,8 +81,11 @@ def test_progress_is_polled_until_the_upload_finishes(
 
 def test_an_htmx_upload_is_sent_to_its_page(login_as, client):
     login_as(Role.ADMIN)
-    data = {"source": "ward-7", "mode": "good_rows",
-            "notes": SimpleUploadedFile("notes.jsonl", NOTES)}  # fmt: skip
+    data = {
+        "source": "ward-7",
+        "mode": "good_rows",
+        "notes": SimpleUploadedFile("notes.jsonl", NOTES),
+    }
     response = client.post(reverse("worker:upload"), data, headers={"HX-Request": "true"})
     batch = UploadBatch.objects.get()
     assert response["HX-Redirect"] == reverse("worker:upload_detail", args=[batch.pk])

@@ -25,9 +25,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from coding_app.accounts.roles import Role, user_has_role
+from coding_app.audit.kinds import CoreAuditKind
+from coding_app.audit.services import audit
 from coding_app.models import CodeRelease, User
-from review.audit import audit
-from review.models import AuditEvent
+from training.events import TrainingAuditKind
 from training.exports.files import FileDigest, checksums_write
 from training.exports.filters import ExportFilterError, filters_check_kind, filters_parse
 from training.exports.writers import ExportEmpty, ExportWritten, export_files_write
@@ -65,7 +66,7 @@ def export_snapshot_create(
             kind=kind, filters=parsed.as_json(), created_by=created_by
         )
         audit(
-            AuditEvent.Kind.EXPORT_CREATED,
+            TrainingAuditKind.EXPORT_CREATED,
             actor=created_by,
             snapshot_id=snapshot.pk,
             export_kind=kind,
@@ -74,6 +75,18 @@ def export_snapshot_create(
         pk = snapshot.pk
         transaction.on_commit(lambda: export_snapshot_write_task.delay(pk))
     return snapshot
+
+
+def export_download_record(*, snapshot: ExportSnapshot, name: str, by: User) -> None:
+    """Write to the audit trail that ``by`` downloaded file ``name`` of ``snapshot``."""
+    audit(
+        CoreAuditKind.EXPORT_DOWNLOADED,
+        actor=by,
+        snapshot_id=snapshot.pk,
+        export_kind=snapshot.kind,
+        file=name,
+        sha256=snapshot.files.get(name, {}).get("sha256", snapshot.sha256),
+    )
 
 
 def export_snapshot_write(*, snapshot_id: int) -> ExportSnapshot:

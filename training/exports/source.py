@@ -4,11 +4,13 @@ Which review stands for a note:
 
 - only submitted reviews count (drafts are work in progress);
 - of the reviews that pass the filters, the latest submitted one per note
-  (``submitted_at``, then id) is used, so a note is exported once, whoever
-  coded it last (an amendment, or the second coder of a double-coded note);
+  (``submitted_at``, then id: ``review.desk.selectors``) is used, so a note
+  is exported once, whoever coded it last (an amendment, or the second
+  coder of a double-coded note);
 - ``double_coded_only`` keeps notes whose prediction has submitted reviews
   by two or more coders; ``agreement_only`` keeps those of them on which
-  every coder's final code set is the same, so the row's codes are agreed.
+  every coder's final code set is the same, so the row's codes are agreed
+  (a review's final codes: ``review.final_codes``).
 
 One row per chosen review comes back, ordered by note id, read through a
 server-side cursor in batches: memory stays flat however many rows there
@@ -25,14 +27,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from review.desk.selectors import latest_submitted_reviews_sql
+from review.final_codes import final_code_sql
 from training.exports.filters import ExportFilters
 
 FETCH_ROWS = 2000
-
-# A decision's code in the coder's final set (NULL for a rejection).
-_FINAL_CODE = (
-    "CASE d.action WHEN 'replace' THEN d.replacement WHEN 'reject' THEN NULL ELSE d.code END"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +67,7 @@ class ReviewRecord:
 
 
 def _where(filters: ExportFilters) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["r.status = 'submitted'"]
+    clauses: list[str] = []
     params: list[Any] = []
     if filters.date_from:
         clauses.append("r.submitted_at >= %s")
@@ -82,52 +81,57 @@ def _where(filters: ExportFilters) -> tuple[str, list[Any]]:
     if filters.coders:
         clauses.append("r.coder_id = ANY(%s)")
         params.append(list(filters.coders))
-    return " AND ".join(clauses), params
+    return " AND ".join(clauses) or "TRUE", params
 
 
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def _double_coded_join(*, agreed_only: bool) -> str:
+    """Keep reviews of predictions coded by two or more coders (who agree)."""
+    # Each review's final code set as one comparable text, sorted.
+    return f"""JOIN (
+        SELECT r2.prediction_id
+        FROM review_review r2
+        CROSS JOIN LATERAL (
+            SELECT coalesce(string_agg(fc, ',' ORDER BY fc), '') AS code_set
+            FROM (SELECT {final_code_sql("d")} AS fc FROM review_decision d
+                  WHERE d.review_id = r2.id) f
+            WHERE fc IS NOT NULL
+        ) s
+        WHERE r2.status = 'submitted'
+        GROUP BY r2.prediction_id
+        HAVING count(DISTINCT r2.coder_id) >= 2
+        {"AND count(DISTINCT s.code_set) = 1" if agreed_only else ""}
+    ) doubled ON doubled.prediction_id = r.prediction_id"""
+
+
+# A final code of the review in one of the chapters; parameters: the
+# release id, then the chapters.
+_IN_CHAPTERS = f"""EXISTS (
+    SELECT 1 FROM review_decision d
+    JOIN coding_app_code c ON c.release_id = %s AND c.code = {final_code_sql("d")}
+    WHERE d.review_id = r.id AND c.chapter = ANY(%s))"""
+
+
 def review_records_sql(filters: ExportFilters, release_id: int | None) -> tuple[str, list[Any]]:
     """The query and its parameters (also the bench's ``COPY`` yardstick)."""
     where, params = _where(filters)
-    joins, conditions = [], []
+    joins = ""
     if filters.double_coded_only:
-        joins.append(
-            f"""JOIN (
-                SELECT r2.prediction_id
-                FROM review_review r2
-                CROSS JOIN LATERAL (
-                    SELECT coalesce(string_agg(fc, ',' ORDER BY fc), '') AS code_set
-                    FROM (SELECT {_FINAL_CODE} AS fc FROM review_decision d
-                          WHERE d.review_id = r2.id) f
-                    WHERE fc IS NOT NULL
-                ) s
-                WHERE r2.status = 'submitted'
-                GROUP BY r2.prediction_id
-                HAVING count(DISTINCT r2.coder_id) >= 2
-                {"AND count(DISTINCT s.code_set) = 1" if filters.agreement_only else ""}
-            ) doubled ON doubled.prediction_id = r.prediction_id"""
-        )
+        joins = _double_coded_join(agreed_only=filters.agreement_only)
     if filters.chapters:
-        conditions.append(
-            f"""EXISTS (
-                SELECT 1 FROM review_decision d
-                JOIN coding_app_code c ON c.release_id = %s AND c.code = {_FINAL_CODE}
-                WHERE d.review_id = r.id AND c.chapter = ANY(%s))"""
-        )
+        where += f" AND {_IN_CHAPTERS}"
         params.extend([release_id, list(filters.chapters)])
-    extra = "".join(f" AND {condition}" for condition in conditions)
+    chosen = latest_submitted_reviews_sql(
+        columns="r.id, r.note_id, r.coder_id, r.comment, r.prediction_id",
+        joins=joins,
+        where=where,
+    )
+    final = final_code_sql("d")
     sql = f"""
-        WITH chosen AS (
-            SELECT DISTINCT ON (r.note_id)
-                r.id, r.note_id, r.coder_id, r.comment, r.prediction_id
-            FROM review_review r
-            {" ".join(joins)}
-            WHERE {where}{extra}
-            ORDER BY r.note_id, r.submitted_at DESC, r.id DESC
-        )
+        WITH chosen AS ({chosen})
         SELECT c.id, c.note_id, c.coder_id, c.comment, p.model_version_id,
                p.prompt_version, p.reasoning, n.text,
                dec.decision_ids, coalesce(dec.final, '{{}}'), dec.changed,
@@ -137,8 +141,8 @@ def review_records_sql(filters: ExportFilters, release_id: int | None) -> tuple[
         JOIN worker_note n ON n.id = c.note_id
         CROSS JOIN LATERAL (
             SELECT array_agg(d.id ORDER BY d.id) AS decision_ids,
-                   array_agg({_FINAL_CODE} ORDER BY s.rank NULLS LAST, d.id)
-                       FILTER (WHERE d.action <> 'reject') AS final,
+                   array_agg({final} ORDER BY s.rank NULLS LAST, d.id)
+                       FILTER (WHERE {final} IS NOT NULL) AS final,
                    count(*) FILTER (WHERE d.action <> 'accept') AS changed,
                    array_agg(d.code ORDER BY s.rank)
                        FILTER (WHERE d.action = 'replace') AS replaced,

@@ -3,21 +3,21 @@ download them. Every download is written to the audit trail."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseStopPolling
 
 from coding_app.accounts.roles import Role, role_required, user_has_role
 from coding_app.accounts.services import signed_in_user
-from review.audit import audit
-from review.models import AuditEvent
+from coding_app.audit.services import audit
+from coding_app.jobs import poll_response
+from training.events import TrainingAuditKind
 from training.exports.filters import ExportFilterError
 from training.exports.forms import ExportForm
-from training.exports.services import export_snapshot_create
+from training.exports.selectors import ExportFileMissing, export_file
+from training.exports.services import export_download_record, export_snapshot_create
 from training.models import ExportSnapshot
 
 RECENT = 50
@@ -57,8 +57,12 @@ def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = get_object_or_404(_snapshots(), pk=snapshot_id)
     # Reading what an export holds is part of the audit trail, as a download
     # is; the status fragment it polls is not (it would add a row every 2 s).
-    audit(AuditEvent.Kind.EXPORT_VIEWED, actor=signed_in_user(request), snapshot_id=snapshot.pk,
-          export_kind=snapshot.kind)  # fmt: skip
+    audit(
+        TrainingAuditKind.EXPORT_VIEWED,
+        actor=signed_in_user(request),
+        snapshot_id=snapshot.pk,
+        export_kind=snapshot.kind,
+    )
     return render(request, "training/export_detail.html", {"snapshot": snapshot})
 
 
@@ -66,34 +70,23 @@ def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 @role_required(Role.ADMIN, Role.AUDITOR)
 def export_status(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snapshot = get_object_or_404(_snapshots(), pk=snapshot_id)
-    response = render(request, "training/export_detail.html#status", {"snapshot": snapshot})
-    if snapshot.is_finished:
-        return HttpResponseStopPolling(response.content)
-    return response
+    return poll_response(
+        request,
+        "training/export_detail.html#status",
+        {"snapshot": snapshot},
+        finished=snapshot.is_finished,
+    )
 
 
 @require_GET
+@role_required(Role.ADMIN, Role.AUDITOR, refusal="Only admins and auditors download exports.")
 def export_download(request: HttpRequest, snapshot_id: int, name: str) -> FileResponse:
-    # role_required is typed for HttpResponse, which a streaming one is not.
-    if not any(user_has_role(request.user, role) for role in (Role.ADMIN, Role.AUDITOR)):
-        raise PermissionDenied("Only admins and auditors download exports.")
     snapshot = get_object_or_404(ExportSnapshot, pk=snapshot_id, status="done")
-    # Only the files the snapshot lists: the name never reaches the disk
-    # unchecked, so no path can lead out of the folder.
-    if name not in snapshot.files and name != "SHA256SUMS":
-        raise Http404("No such file in this export.")
-    assert snapshot.path is not None
-    path = snapshot.path / name
-    if not path.is_file():
-        raise Http404("The export's file is missing from storage.")
-    audit(
-        AuditEvent.Kind.EXPORT_DOWNLOADED,
-        actor=signed_in_user(request),
-        snapshot_id=snapshot.pk,
-        export_kind=snapshot.kind,
-        file=name,
-        sha256=snapshot.files.get(name, {}).get("sha256", snapshot.sha256),
-    )
+    try:
+        path = export_file(snapshot, name)
+    except ExportFileMissing as missing:
+        raise Http404(str(missing)) from None
+    export_download_record(snapshot=snapshot, name=name, by=signed_in_user(request))
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=f"export-{snapshot.pk}-{name}"
     )

@@ -12,8 +12,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
+from coding_app.jobs import Job
 
-class ExportSnapshot(models.Model):
+
+class ExportSnapshot(Job):
     """What was exported, from which filters, and the files it produced.
 
     ``files`` maps each file name in the folder to its ``rows``, ``bytes``
@@ -32,16 +34,8 @@ class ExportSnapshot(models.Model):
         GRPO = "grpo", "GRPO prompts (gold codes)"
         AGREEMENT = "agreement", "Agreement report (CSV and JSON)"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
     kind = models.CharField(max_length=20, choices=Kind.choices)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
     code_release = models.ForeignKey(
         "coding_app.CodeRelease",
         null=True,
@@ -59,8 +53,6 @@ class ExportSnapshot(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_snapshots"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -80,7 +72,3 @@ class ExportSnapshot(models.Model):
         if not self.directory:
             return None
         return Path(settings.STORAGE_DIR) / self.directory
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}

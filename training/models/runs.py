@@ -12,8 +12,10 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from coding_app.jobs import Job
 
-class TrainingRun(models.Model):
+
+class TrainingRun(Job):
     """One training job: what it trains from, how far it got, what it made.
 
     ``progress`` holds ``step``, ``total`` and a ``history`` list of
@@ -28,13 +30,6 @@ class TrainingRun(models.Model):
         KTO = "kto", "KTO (LLM, LoRA)"
         GRPO = "grpo", "GRPO (LLM, LoRA, code-system reward)"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
     method = models.CharField(max_length=10, choices=Method.choices)
     base_version = models.ForeignKey(
         "worker.ModelVersion", on_delete=models.PROTECT, related_name="+"
@@ -48,11 +43,9 @@ class TrainingRun(models.Model):
         related_name="training_runs",
     )
     hyperparameters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     cancel_requested = models.BooleanField(default=False)
     progress = models.JSONField(default=dict, blank=True)
     log = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     produced_version = models.OneToOneField(
         "worker.ModelVersion",
         null=True,
@@ -68,18 +61,12 @@ class TrainingRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"Run {self.pk} ({self.method}, {self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}
 
     @property
     def percent(self) -> int:

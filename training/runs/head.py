@@ -1,10 +1,12 @@
 """A ``head`` run: the embedding model's multi-label head from gold sets.
 
 The base version's encoder and code index are loaded as the backend loads
-them (the cached index), the head is trained on every labelled note outside
-the held-out split, and saved as ``head.safetensors`` in the run's folder.
-The candidate version keeps the base's options, so it ranks the same way
-plus the head.
+them (``embedding_encoder_and_index``, the cached index), the head is fitted
+(``worker.backends.embedding.head_fit``) on every labelled note outside the
+held-out split, and saved as ``head.safetensors`` in the run's folder. The
+candidate version keeps the base's options, so it ranks the same way plus
+the head. Which notes and labels it learns from is this app's part
+(``training.labels``).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from typing import Any
 
 from training.labels import LABELS_REVIEWS, gold_codes, training_notes
 from training.models import TrainingRun
-from training.runs.head_training import HeadSettings, head_train
 from training.runs.progress import RunReporter
-from worker.backends.embedding.backend import EmbeddingBackend
 from worker.backends.embedding.head import save_head
-from worker.backends.loading import backend_for
+from worker.backends.embedding.head_fit import HeadSettings, head_train
+from worker.backends.loading import embedding_encoder_and_index
 
 HEAD_DEFAULTS: dict[str, Any] = {
     "labels": LABELS_REVIEWS,
@@ -40,9 +41,9 @@ def head_settings(hyper: dict[str, Any]) -> HeadSettings:
 
 def head_run_train(run: TrainingRun, folder: Path, reporter: RunReporter) -> tuple[str, int]:
     """Train and save the head; returns (its file, the notes it learned from)."""
-    backend = backend_for(run.base_version)
-    if not isinstance(backend, EmbeddingBackend):
-        raise ValueError(f"A head run needs an embedding base version, not {run.base_version}")
+    # Raises BackendConfigError for a base that is not an embedding version
+    # (``training_run_create`` refuses one first).
+    base = embedding_encoder_and_index(run.base_version)
     labels = str(run.hyperparameters.get("labels", LABELS_REVIEWS))
     notes = training_notes(gold_codes(source=labels, until=run.reviews_until))
     settings = head_settings(run.hyperparameters)
@@ -52,7 +53,7 @@ def head_run_train(run: TrainingRun, folder: Path, reporter: RunReporter) -> tup
         reporter.step(step, total, loss=loss, lr=lr)
 
     result = head_train(
-        notes, index=backend.index, encoder=backend.encoder, settings=settings, on_step=on_step
+        notes, index=base.index, encoder=base.encoder, settings=settings, on_step=on_step
     )
     path = save_head(result.head, folder)
     reporter.log(

@@ -41,9 +41,14 @@ class RunReporter:
         self.flush()
 
     def step(
-        self, step: int, total: int, *, loss: float | None, lr: float | None = None,
+        self,
+        step: int,
+        total: int,
+        *,
+        loss: float | None,
+        lr: float | None = None,
         reward: float | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.step_no, self.total = step, total
         if step % self.stride == 0:
             point = {"step": step, "loss": _num(loss), "lr": _num(lr), "reward": _num(reward)}

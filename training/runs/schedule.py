@@ -16,6 +16,7 @@ from review.models import Review
 from training.models import RetrainSchedule, TrainingRun
 from training.runs.services import training_run_create
 from worker.models import ModelVersion
+from worker.registry.versions import active_version
 
 
 def retrain_schedule() -> RetrainSchedule:
@@ -61,9 +62,7 @@ def retrain_check() -> TrainingRun | None:
         ).exists()
         if busy or new_reviews_since_last_run() < schedule.min_new_reviews:
             return None
-        base = ModelVersion.objects.filter(
-            backend=ModelVersion.Backend.EMBEDDING, status=ModelVersion.Status.ACTIVE
-        ).first()
+        base = active_version(ModelVersion.Backend.EMBEDDING)
         if base is None:
             return None
         return training_run_create(

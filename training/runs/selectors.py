@@ -11,6 +11,8 @@ from coding_app.codes.diff import CodeSetDiff, diff_code_sets
 from coding_app.codes.store import current_hierarchy
 from training.models import Evaluation, TrainingRun
 from training.runs.evaluation import chapter_sort_key
+from training.runs.schedule import new_reviews_since_last_run, retrain_schedule
+from training.runs.services import promotion_rule
 from worker.models import ModelVersion, Note
 
 CURVE_WIDTH = 600
@@ -23,6 +25,17 @@ def runs_recent(limit: int = 50) -> QuerySet[TrainingRun]:
     return TrainingRun.objects.select_related(
         "base_version", "produced_version", "created_by", "snapshot"
     ).order_by("-created_at", "-pk")[:limit]
+
+
+def runs_page() -> dict[str, Any]:
+    """The runs page beside its forms: recent runs, the promotion rule, the
+    retraining schedule and the reviews submitted since the last run."""
+    return {
+        "runs": runs_recent(),
+        "rule": promotion_rule(),
+        "schedule": retrain_schedule(),
+        "new_reviews": new_reviews_since_last_run(),
+    }
 
 
 def run_for_page(run_id: int) -> TrainingRun:

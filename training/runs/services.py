@@ -22,13 +22,18 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from coding_app.audit.services import audit
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
-from review.audit import audit
-from review.models import AuditEvent
+from training.events import TrainingAuditKind
 from training.labels import LABELS_REVIEWS, gold_codes, notes_with_text, split_gold
 from training.models import Evaluation, ExportSnapshot, TrainingRun
-from training.runs.evaluation import PromotionRule, compare_versions, promotion_verdict
+from training.runs.evaluation import (
+    Comparison,
+    PromotionRule,
+    compare_versions,
+    promotion_verdict,
+)
 from training.runs.head import HEAD_DEFAULTS, head_run_train
 from training.runs.llm import LLM_DEFAULTS, llm_run_train
 from training.runs.progress import RunCancelled, RunReporter
@@ -38,14 +43,19 @@ from worker.backends.loading import backend_for
 from worker.models import ModelVersion
 from worker.registry.adapters import openai_adapter_load
 from worker.registry.promotion import model_version_promote, model_version_rollback
+from worker.registry.versions import active_version, model_version_register
 
 logger = logging.getLogger(__name__)
 
 # pg_advisory_lock key of "a run is training" (any fixed 64-bit number).
 TRAINING_LOCK_KEY = 7_300_001
 EVALUATION_MAX_NOTES = 1000
-LLM_METHODS = {TrainingRun.Method.SFT, TrainingRun.Method.DPO, TrainingRun.Method.KTO,
-               TrainingRun.Method.GRPO}  # fmt: skip
+LLM_METHODS = {
+    TrainingRun.Method.SFT,
+    TrainingRun.Method.DPO,
+    TrainingRun.Method.KTO,
+    TrainingRun.Method.GRPO,
+}
 
 
 class RunRefused(Exception):
@@ -78,16 +88,9 @@ def training_run_create(
     enqueue: bool = True,
 ) -> TrainingRun:
     """Queue a run; its task starts when a training worker is free."""
-    if method not in TrainingRun.Method.values:
-        raise RunRefused(f"{method!r} is not a training method")
-    is_head = method == TrainingRun.Method.HEAD
-    if is_head != (base_version.backend == ModelVersion.Backend.EMBEDDING):
-        kind = "an embedding" if is_head else "an LLM (transformers or openai)"
-        raise RunRefused(f"A {method} run needs {kind} base version; {base_version} is not")
-    if not is_head and snapshot is not None and snapshot.kind != method:
-        raise RunRefused(f"A {method} run needs a {method} export, not a {snapshot.kind} one")
+    _run_check(method, base_version, snapshot)
     with transaction.atomic():
-        if not is_head and snapshot is None:
+        if method != TrainingRun.Method.HEAD and snapshot is None:
             snapshot = _snapshot_now(method, created_by)
         run = TrainingRun.objects.create(
             method=method,
@@ -98,15 +101,30 @@ def training_run_create(
             created_by=created_by,
         )
         audit(
-            AuditEvent.Kind.TRAINING_RUN_STARTED, actor=created_by, run=run.pk, method=method,
+            TrainingAuditKind.TRAINING_RUN_STARTED,
+            actor=created_by,
+            run=run.pk,
+            method=method,
             base_version=base_version.name,
-        )  # fmt: skip
+        )
         if enqueue:
             from training.tasks import train_run_task
 
             run_id = run.pk
             transaction.on_commit(lambda: train_run_task.delay(run_id))
     return run
+
+
+def _run_check(method: str, base_version: ModelVersion, snapshot: ExportSnapshot | None) -> None:
+    """Refuse a method that does not exist, or does not fit its base or export."""
+    if method not in TrainingRun.Method.values:
+        raise RunRefused(f"{method!r} is not a training method")
+    is_head = method == TrainingRun.Method.HEAD
+    if is_head != (base_version.backend == ModelVersion.Backend.EMBEDDING):
+        kind = "an embedding" if is_head else "an LLM (transformers or openai)"
+        raise RunRefused(f"A {method} run needs {kind} base version; {base_version} is not")
+    if not is_head and snapshot is not None and snapshot.kind != method:
+        raise RunRefused(f"A {method} run needs a {method} export, not a {snapshot.kind} one")
 
 
 def _snapshot_now(method: str, created_by: User | None) -> ExportSnapshot:
@@ -130,7 +148,7 @@ def training_run_cancel(*, run: TrainingRun, by: User) -> TrainingRun:
             locked.status, locked.finished_at = TrainingRun.Status.CANCELLED, timezone.now()
             fields += ["status", "finished_at"]
         locked.save(update_fields=fields)
-        audit(AuditEvent.Kind.TRAINING_RUN_CANCELLED, actor=by, run=locked.pk)
+        audit(TrainingAuditKind.TRAINING_RUN_CANCELLED, actor=by, run=locked.pk)
     return locked
 
 
@@ -154,9 +172,11 @@ def training_run_execute(*, run_id: int, evaluation_note_ids: Sequence[int] | No
             logger.exception("Training run %s failed", run_id)
             reporter.lines.append(traceback.format_exc(limit=8))
             _finish(
-                run, TrainingRun.Status.FAILED, log="\n".join(reporter.lines),
+                run,
+                TrainingRun.Status.FAILED,
+                log="\n".join(reporter.lines),
                 error=f"{type(error).__name__}: {error}",
-            )  # fmt: skip
+            )
 
 
 @contextmanager
@@ -204,7 +224,7 @@ def _train(run: TrainingRun, reporter: RunReporter) -> ModelVersion:
     else:
         adapter, notes = llm_run_train(run, folder, reporter), 0
     base = run.base_version
-    version = ModelVersion.objects.create(
+    version = model_version_register(
         name=f"{base.backend}-run-{run.pk}",
         backend=base.backend,
         base_model=base.base_model,
@@ -242,40 +262,63 @@ def evaluation_run(
 ) -> Evaluation:
     """Candidate against the active version on the held-out notes (or
     ``note_ids``), stored; promotes when the rule says so."""
-    hyper = run.hyperparameters
-    labels = str(hyper.get("evaluation_labels") or hyper.get("labels", LABELS_REVIEWS))
-    ids = list(note_ids) if note_ids is not None else holdout_note_ids(labels=labels)
-    gold = gold_codes(source=labels, note_ids=ids)
-    ids = [i for i in ids if gold.get(i)]
-    texts = notes_with_text(ids)
-    notes = [NoteText(i, texts[i]) for i in ids]
-    active = ModelVersion.objects.filter(
-        backend=candidate.backend, status=ModelVersion.Status.ACTIVE
-    ).first()
-    new = _predict(candidate, notes)
-    old = _predict(active, notes) if active is not None else [[] for _ in notes]
-    comparison = compare_versions(
-        note_ids=ids, candidate=new, active=old, gold=[gold[i] for i in ids],
-        hierarchy=current_hierarchy(),
-    )  # fmt: skip
-    rule = promotion_rule()
-    promote, figures = promotion_verdict(comparison, rule)
-    if not notes:
+    ids, gold = _evaluation_gold(run, note_ids)
+    active = active_version(candidate.backend)
+    comparison = _comparison(candidate, active, ids, gold)
+    promote, figures = promotion_verdict(comparison, promotion_rule())
+    if not ids:
         promote, figures["why"] = False, "No held-out notes with gold codes; an admin decides."
     evaluation = Evaluation.objects.update_or_create(
         run=run,
         defaults={
-            "candidate": candidate, "active": active, "notes": comparison.notes,
-            "scores": comparison.scores, "chapters": comparison.chapters,
-            "disagreements": comparison.disagreements, "rule": figures,
+            "candidate": candidate,
+            "active": active,
+            "notes": comparison.notes,
+            "scores": comparison.scores,
+            "chapters": comparison.chapters,
+            "disagreements": comparison.disagreements,
+            "rule": figures,
             "decision": Evaluation.Decision.PROMOTED if promote else Evaluation.Decision.KEPT,
         },
-    )[0]  # fmt: skip
+    )[0]
     candidate.metrics = {**candidate.metrics, "evaluation": evaluation.pk, **_headline(comparison)}
     candidate.save(update_fields=["metrics"])
     if promote:
         version_promote(version=candidate, by=promote_by, reason=f"evaluation {evaluation.pk}")
     return evaluation
+
+
+def _evaluation_gold(
+    run: TrainingRun, note_ids: Sequence[int] | None
+) -> tuple[list[int], dict[int, set[str]]]:
+    """The notes to evaluate on (those with a gold set) and their gold sets,
+    from the labels the run names for evaluation (else its training labels)."""
+    hyper = run.hyperparameters
+    labels = str(hyper.get("evaluation_labels") or hyper.get("labels", LABELS_REVIEWS))
+    ids = list(note_ids) if note_ids is not None else holdout_note_ids(labels=labels)
+    gold = gold_codes(source=labels, note_ids=ids)
+    return [i for i in ids if gold.get(i)], gold
+
+
+def _comparison(
+    candidate: ModelVersion,
+    active: ModelVersion | None,
+    ids: list[int],
+    gold: dict[int, set[str]],
+) -> Comparison:
+    """Both versions' codes for the notes ``ids``, scored against ``gold``
+    (no active version: it suggests nothing)."""
+    texts = notes_with_text(ids)
+    notes = [NoteText(i, texts[i]) for i in ids]
+    new = _predict(candidate, notes)
+    old = _predict(active, notes) if active is not None else [[] for _ in notes]
+    return compare_versions(
+        note_ids=ids,
+        candidate=new,
+        active=old,
+        gold=[gold[i] for i in ids],
+        hierarchy=current_hierarchy(),
+    )
 
 
 def _predict(version: ModelVersion, notes: list[NoteText]) -> list[list[str]]:
@@ -285,7 +328,7 @@ def _predict(version: ModelVersion, notes: list[NoteText]) -> list[list[str]]:
     return [[c.code for c in p.codes if c.valid] for p in backend.predict(notes)]
 
 
-def _headline(comparison: Any) -> dict[str, float]:
+def _headline(comparison: Comparison) -> dict[str, float]:
     scores = comparison.scores["candidate"]
     return {f"{level}_f1_micro": scores[level]["f1_micro"] for level in scores}
 
@@ -299,17 +342,25 @@ def version_promote(*, version: ModelVersion, by: User | None, reason: str = "")
     with transaction.atomic():
         previous = model_version_promote(version=version, by=by)
         audit(
-            AuditEvent.Kind.MODEL_PROMOTED, actor=by, version=version.name,
-            version_id=version.pk, backend=version.backend,
-            replaced=previous.name if previous else None, reason=reason or "admin",
-        )  # fmt: skip
+            TrainingAuditKind.MODEL_PROMOTED,
+            actor=by,
+            version=version.name,
+            version_id=version.pk,
+            backend=version.backend,
+            replaced=previous.name if previous else None,
+            reason=reason or "admin",
+        )
 
 
 def version_rollback(*, backend: str, by: User) -> ModelVersion:
     with transaction.atomic():
         restored, retired = model_version_rollback(backend=backend)
         audit(
-            AuditEvent.Kind.MODEL_ROLLED_BACK, actor=by, version=restored.name,
-            version_id=restored.pk, backend=backend, retired=retired.name,
-        )  # fmt: skip
+            TrainingAuditKind.MODEL_ROLLED_BACK,
+            actor=by,
+            version=restored.name,
+            version_id=restored.pk,
+            backend=backend,
+            retired=retired.name,
+        )
     return restored

@@ -97,13 +97,7 @@ def trainer_build(
     **hyper: Any,
 ) -> Trainer:
     """A ready trl trainer for ``method``; call ``.train()`` on it."""
-    if method not in METHODS:
-        raise TrainerSetupError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-    model_path = Path(model_dir)
-    if not (model_path / "config.json").is_file():
-        raise TrainerSetupError(f"{model_path} is not a model folder (no config.json)")
-    if reward_funcs is not None and method != "grpo":
-        raise TrainerSetupError(f"reward_funcs apply to GRPO only, not to {method}")
+    model_path = _checked_model_path(method, model_dir, reward_funcs)
     data = training_dataset(dataset_path)
     args = _config(method, output_dir, hyper)
     model, tokenizer = _model_and_tokenizer(model_path)
@@ -115,6 +109,33 @@ def trainer_build(
         "processing_class": tokenizer,
         "peft_config": peft_config,
     }
+    return _trainer(method, common, reward_funcs)
+
+
+def _checked_model_path(
+    method: Method,
+    model_dir: str | Path,
+    reward_funcs: list[Callable[..., list[float]]] | None,
+) -> Path:
+    """The model folder, once the method, the folder and the rewards make
+    sense together; raises ``TrainerSetupError`` before anything loads."""
+    if method not in METHODS:
+        raise TrainerSetupError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    model_path = Path(model_dir)
+    if not (model_path / "config.json").is_file():
+        raise TrainerSetupError(f"{model_path} is not a model folder (no config.json)")
+    if reward_funcs is not None and method != "grpo":
+        raise TrainerSetupError(f"reward_funcs apply to GRPO only, not to {method}")
+    return model_path
+
+
+def _trainer(
+    method: Method,
+    common: dict[str, Any],
+    reward_funcs: list[Callable[..., list[float]]] | None,
+) -> Trainer:
+    """The trl trainer class of ``method`` on the shared arguments; GRPO
+    scores with ``reward_funcs``, by default the product's reward."""
     if method == "sft":
         from trl.trainer.sft_trainer import SFTTrainer
 

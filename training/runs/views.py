@@ -7,14 +7,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from coding_app.accounts.roles import Role, role_required
 from coding_app.accounts.services import signed_in_user
+from coding_app.jobs import poll_response
 from training.models import Evaluation, TrainingRun
 from training.runs import selectors
 from training.runs.forms import RetrainScheduleForm, TrainingRunForm
-from training.runs.schedule import new_reviews_since_last_run, retrain_schedule
+from training.runs.schedule import retrain_schedule
 from training.runs.services import (
     RunRefused,
     promotion_rule,
@@ -47,14 +47,8 @@ def runs(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             return redirect(reverse("training:runs:detail", args=[run.pk]))
-    context = {
-        "form": form,
-        "runs": selectors.runs_recent(),
-        "rule": promotion_rule(),
-        "schedule": retrain_schedule(),
-        "schedule_form": RetrainScheduleForm(instance=retrain_schedule()),
-        "new_reviews": new_reviews_since_last_run(),
-    }
+    context = selectors.runs_page() | {"form": form}
+    context["schedule_form"] = RetrainScheduleForm(instance=context["schedule"])
     return render(request, "training/runs.html", context, status=400 if form.errors else 200)
 
 
@@ -79,10 +73,12 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(run_id)
-    response = render(request, "training/run_detail.html#progress", _detail_context(run))
-    if run.is_finished:
-        return HttpResponseStopPolling(response.content)
-    return response
+    return poll_response(
+        request,
+        "training/run_detail.html#progress",
+        _detail_context(run),
+        finished=run.is_finished,
+    )
 
 
 @require_POST

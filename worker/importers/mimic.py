@@ -55,9 +55,14 @@ def read_discharge(
                 key: row[key] for key in METADATA_COLUMNS if row.get(key)
             }
             yield IncomingNote(
-                file_name, number, row["note_id"].strip() or None, row["text"],
-                admitted.icd10, metadata, admitted.icd9,
-            )  # fmt: skip
+                file_name,
+                number,
+                row["note_id"].strip() or None,
+                row["text"],
+                admitted.icd10,
+                metadata,
+                admitted.icd9,
+            )
 
 
 def read_diagnoses(

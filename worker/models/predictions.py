@@ -6,20 +6,15 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from coding_app.jobs import Job
 
-class PredictionJob(models.Model):
+
+class PredictionJob(Job):
     """A run of one model version over a set of notes, split into chunks.
 
     ``batch`` empty means "every note without a prediction from this version"
     at the moment the job was planned.
     """
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
-        FAILED = "failed", "Failed"
 
     model_version = models.ForeignKey(
         "worker.ModelVersion", on_delete=models.PROTECT, related_name="jobs"
@@ -27,17 +22,13 @@ class PredictionJob(models.Model):
     batch = models.ForeignKey(
         "worker.UploadBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     chunk_size = models.PositiveIntegerField()
     notes_total = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -45,35 +36,20 @@ class PredictionJob(models.Model):
     def __str__(self) -> str:
         return f"Job {self.pk}: {self.model_version.name} ({self.get_status_display()})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.CANCELLED, self.Status.FAILED}
 
-
-class PredictionChunk(models.Model):
+class PredictionChunk(Job):
     """The notes one Celery task predicts; redone as a whole if a worker dies.
 
     Redoing is safe: notes that already have a prediction from the version
     are skipped, and a prediction is unique per (note, version).
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
     job = models.ForeignKey(PredictionJob, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
     note_ids = ArrayField(models.BigIntegerField())
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     # Notes another job had predicted before this chunk reached them.
     skipped = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["job", "index"]

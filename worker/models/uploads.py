@@ -5,17 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from coding_app.jobs import Job
 
-class UploadBatch(models.Model):
+
+class UploadBatch(Job):
     class Mode(models.TextChoices):
         ALL_OR_NOTHING = "all_or_nothing", "Reject the whole file on the first error"
         GOOD_ROWS = "good_rows", "Import the good rows, report the bad ones"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
 
     source = models.CharField(max_length=100)
     file_name = models.CharField(max_length=255)
@@ -24,20 +20,16 @@ class UploadBatch(models.Model):
     stored_path = models.CharField(max_length=500, blank=True)
     stored_diagnoses_path = models.CharField(max_length=500, blank=True)
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.GOOD_ROWS)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_read = models.PositiveIntegerField(default=0)
     notes_created = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     text_repeats = models.PositiveIntegerField(default=0)
     icd9_skipped = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -45,10 +37,6 @@ class UploadBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} → {self.source} ({self.get_status_display()})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}
 
 
 class RejectedRow(models.Model):

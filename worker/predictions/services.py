@@ -88,7 +88,7 @@ def prediction_job_create(
 
 
 def _dispatch(chunk_ids: Sequence[int]) -> None:
-    from worker.tasks import predict_chunk_task
+    from worker.predictions.tasks import predict_chunk_task
 
     for chunk_id in chunk_ids:
         predict_chunk_task.delay(chunk_id)
@@ -213,19 +213,28 @@ def _prediction_row(
     prediction: NotePrediction, version: ModelVersion, job: PredictionJob | None
 ) -> Prediction:
     return Prediction(
-        note_id=prediction.note_id, model_version=version, job=job,
-        prompt_version=prediction.prompt_version, reasoning=prediction.reasoning,
-        raw_output=prediction.raw_output, parse_problem=prediction.parse_problem,
-    )  # fmt: skip
+        note_id=prediction.note_id,
+        model_version=version,
+        job=job,
+        prompt_version=prediction.prompt_version,
+        reasoning=prediction.reasoning,
+        raw_output=prediction.raw_output,
+        parse_problem=prediction.parse_problem,
+    )
 
 
 def _suggestion_rows(row: Prediction, prediction: NotePrediction) -> Iterator[Suggestion]:
     for rank, code in enumerate(prediction.codes, start=1):
         yield Suggestion(
-            prediction=row, rank=rank, code=code.code[:40], valid=code.valid,
-            problem=code.problem, score=code.score,
-            evidence=[list(span) for span in code.evidence], rationale=code.rationale,
-        )  # fmt: skip
+            prediction=row,
+            rank=rank,
+            code=code.code[:40],
+            valid=code.valid,
+            problem=code.problem,
+            score=code.score,
+            evidence=[list(span) for span in code.evidence],
+            rationale=code.rationale,
+        )
 
 
 def _chunk_finish(chunk: PredictionChunk, status: str) -> PredictionChunk:

@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from coding_app.accounts.roles import Role, role_required
+from coding_app.jobs import poll_response
 from coding_app.models import User
 from worker.models import Note, Prediction, PredictionJob, Suggestion
 from worker.predictions import selectors
@@ -69,10 +69,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(PredictionJob.objects.select_related("model_version"), pk=job_id)
-    response = render(request, "worker/job_detail.html#status", _context(job))
-    if job.is_finished:
-        return HttpResponseStopPolling(response.content)
-    return response
+    return poll_response(
+        request, "worker/job_detail.html#status", _context(job), finished=job.is_finished
+    )
 
 
 @require_POST

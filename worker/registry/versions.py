@@ -1,8 +1,11 @@
-"""The model registry's reads and the writes that inference needs.
+"""The model registry's versions: which one is active, and registering one.
 
-Promotion, rollback and the training lineage belong to the training app
-(issue 7), which calls into here; this module only knows which version is
-active and how to describe a version to a backend.
+Every app asks here which version is active and registers versions here,
+whether an admin brings a model or a training run produces a candidate (with
+its parent and metrics, the training lineage). Promotion and rollback are
+``worker.registry.promotion``; the training app calls both and records in the
+audit trail who did it. How a backend sees a version is
+``worker.backends.loading.version_spec``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from worker.backends.base import BackendSpec
 from worker.models import ModelVersion
 
 ZERO_SHOT_NAME = "minilm-zero-shot"
@@ -20,17 +22,6 @@ def active_version(backend: str | None = None) -> ModelVersion | None:
     """The active version of ``backend`` (default: the configured MODEL_BACKEND)."""
     family = backend or settings.MODEL_BACKEND
     return ModelVersion.objects.filter(backend=family, status=ModelVersion.Status.ACTIVE).first()
-
-
-def version_spec(version: ModelVersion) -> BackendSpec:
-    return BackendSpec(
-        name=version.name,
-        backend=version.backend,
-        base_model=version.base_model,
-        adapter_path=version.adapter_path,
-        served_name=version.served_name,
-        options=dict(version.options),
-    )
 
 
 @transaction.atomic
@@ -64,9 +55,13 @@ def model_version_register(
     adapter_path: str = "",
     served_name: str = "",
     options: dict[str, object] | None = None,
+    parent: ModelVersion | None = None,
+    metrics: dict[str, object] | None = None,
     activate: bool = False,
 ) -> ModelVersion:
-    """Register a model an admin brings (a HF name or path, an adapter, a served name)."""
+    """Register a model: one an admin brings (a HF name or path, an adapter,
+    a served name) or one a training run made from ``parent``. It is a
+    candidate unless ``activate``, which retires the backend's active one."""
     with transaction.atomic():
         if activate:
             ModelVersion.objects.filter(backend=backend, status=ModelVersion.Status.ACTIVE).update(
@@ -79,5 +74,7 @@ def model_version_register(
             adapter_path=adapter_path,
             served_name=served_name,
             options=options or {},
+            parent=parent,
+            metrics=metrics or {},
             status=ModelVersion.Status.ACTIVE if activate else ModelVersion.Status.CANDIDATE,
         )

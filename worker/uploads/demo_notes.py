@@ -38,9 +38,12 @@ def demo_notes_ensure(path: Path = DEMO_FILE) -> DemoNotes:
         imported = f"Demo notes already imported ({done.notes_created:,} notes)."
     else:
         batch = upload_batch_create(
-            source=DEMO_SOURCE, file_name=path.name, stored_path=path,
-            mode=UploadBatch.Mode.GOOD_ROWS, created_by=None,
-        )  # fmt: skip
+            source=DEMO_SOURCE,
+            file_name=path.name,
+            stored_path=path,
+            mode=UploadBatch.Mode.GOOD_ROWS,
+            created_by=None,
+        )
         imported = upload_summary(upload_batch_run(batch_id=batch.pk, delete_files=False))
     try:
         job = prediction_job_create(version=zero_shot_version_ensure())

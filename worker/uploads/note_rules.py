@@ -44,9 +44,14 @@ def note_check(
     assert note.text is not None
     codes = list(dict.fromkeys(keys))
     return CheckedNote(
-        note.file_name, note.row_number, note.external_id, note.text,
-        hashlib.sha256(note.text.encode()).hexdigest(), codes, note.metadata,
-    )  # fmt: skip
+        note.file_name,
+        note.row_number,
+        note.external_id,
+        note.text,
+        hashlib.sha256(note.text.encode()).hexdigest(),
+        codes,
+        note.metadata,
+    )
 
 
 def _problem(note: IncomingNote, max_text_chars: int) -> tuple[str, str] | None:

@@ -125,10 +125,15 @@ def _duplicate_reason(batch: UploadBatch, first_batch_id: int) -> str:
 
 def _note(batch: UploadBatch, note: CheckedNote, *, repeated: bool) -> Note:
     return Note(
-        source=batch.source, external_id=note.external_id, text=note.text,
-        text_sha256=note.text_sha256, text_seen_before=repeated,
-        reference_codes=note.reference_codes, metadata=note.metadata, batch=batch,
-    )  # fmt: skip
+        source=batch.source,
+        external_id=note.external_id,
+        text=note.text,
+        text_sha256=note.text_sha256,
+        text_seen_before=repeated,
+        reference_codes=note.reference_codes,
+        metadata=note.metadata,
+        batch=batch,
+    )
 
 
 def _problem(note: CheckedNote, reason: str) -> RowProblem:
@@ -137,10 +142,14 @@ def _problem(note: CheckedNote, reason: str) -> RowProblem:
 
 def _rejected_row(batch: UploadBatch, problem: RowProblem, kind: str) -> RejectedRow:
     return RejectedRow(
-        batch=batch, kind=kind, file_name=problem.file_name[:255],
-        row_number=problem.row_number, field=problem.field,
-        external_id=problem.external_id[:255], reason=problem.reason,
-    )  # fmt: skip
+        batch=batch,
+        kind=kind,
+        file_name=problem.file_name[:255],
+        row_number=problem.row_number,
+        field=problem.field,
+        external_id=problem.external_id[:255],
+        reason=problem.reason,
+    )
 
 
 def _flush_rejected(tally: Tally) -> None:

@@ -73,15 +73,19 @@ def upload_receive(
     created_by: User,
 ) -> UploadBatch:
     """Keep an uploaded file for the worker and queue its import."""
-    from worker.tasks import import_upload_task
+    from worker.uploads.tasks import import_upload_task
 
     stored_notes = upload_file_keep(notes)
     stored_diagnoses = upload_file_keep(diagnoses) if diagnoses else None
     batch = upload_batch_create(
-        source=source, file_name=notes.name or "upload", stored_path=stored_notes, mode=mode,
-        created_by=created_by, diagnoses_file_name=diagnoses.name or "" if diagnoses else "",
+        source=source,
+        file_name=notes.name or "upload",
+        stored_path=stored_notes,
+        mode=mode,
+        created_by=created_by,
+        diagnoses_file_name=diagnoses.name or "" if diagnoses else "",
         stored_diagnoses_path=stored_diagnoses,
-    )  # fmt: skip
+    )
     transaction.on_commit(lambda: import_upload_task.delay(batch.pk))
     return batch
 
@@ -172,9 +176,13 @@ def _finish_failed(batch: UploadBatch, tally: Tally, failure: Exception) -> Uplo
     tally.rejected = 1 if problem else 0
     if problem is not None:
         RejectedRow.objects.create(
-            batch=batch, file_name=problem.file_name, row_number=problem.row_number,
-            field=problem.field, external_id=problem.external_id, reason=problem.reason,
-        )  # fmt: skip
+            batch=batch,
+            file_name=problem.file_name,
+            row_number=problem.row_number,
+            field=problem.field,
+            external_id=problem.external_id,
+            reason=problem.reason,
+        )
     message = str(problem) if problem else f"the import stopped: {failure}"
     return _finish(batch, tally, UploadBatch.Status.FAILED, error=message)
 

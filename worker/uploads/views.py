@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import HttpResponseClientRedirect
 
-from coding_app.accounts.roles import Role, role_required, user_has_role
+from coding_app.accounts.roles import Role, role_required
+from coding_app.htmx import HtmxHttpRequest
+from coding_app.jobs import poll_response
 from coding_app.models import User
 from worker.models import UploadBatch
 from worker.uploads import selectors, services
 from worker.uploads.forms import UploadForm
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,18 +47,17 @@ def upload_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 def upload_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = get_object_or_404(UploadBatch, pk=batch_id)
-    response = render(request, "worker/upload_detail.html#status", selectors.upload_context(batch))
-    if batch.is_finished:
-        # htmx swaps in the result and stops asking (status 286).
-        return HttpResponseStopPolling(response.content)
-    return response
+    return poll_response(
+        request,
+        "worker/upload_detail.html#status",
+        selectors.upload_context(batch),
+        finished=batch.is_finished,
+    )
 
 
 @require_GET
+@role_required(Role.ADMIN, refusal="Only admins see the rows of an upload.")
 def rejected_rows_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
-    # role_required is typed for HttpResponse, which a streaming one is not.
-    if not user_has_role(request.user, Role.ADMIN):
-        raise PermissionDenied("Only admins see the rows of an upload.")
     batch = get_object_or_404(UploadBatch, pk=batch_id)
     response = StreamingHttpResponse(
         selectors.rejected_rows_csv(batch), content_type="text/csv; charset=utf-8"

@@ -42,11 +42,13 @@ class Command(BaseCommand):
                 f"{report.release}: {report.total:,} codes, already loaded; nothing changed."
             )
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"{report.release}: {report.total:,} codes ({report.added:,} added, "
-            f"{report.changed:,} changed, {report.removed:,} removed)"
-            f"{', now the active release' if report.activated else ''} in {seconds:.1f} s."
-        ))  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{report.release}: {report.total:,} codes ({report.added:,} added, "
+                f"{report.changed:,} changed, {report.removed:,} removed)"
+                f"{', now the active release' if report.activated else ''} in {seconds:.1f} s."
+            )
+        )
 
     def _files(self, tabular: str | None, code_list: str | None) -> ReleaseFiles | None:
         if tabular is None and code_list is None:

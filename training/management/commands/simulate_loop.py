@@ -42,19 +42,26 @@ class Command(BaseCommand):
         self.stdout.write(TABLE_HEADER)
         started = time.monotonic()
         results = simulate_loop(
-            train_notes=train, eval_notes=dev, rounds=options["rounds"],
-            steps=options["steps"], say=self.stdout.write,
-        )  # fmt: skip
+            train_notes=train,
+            eval_notes=dev,
+            rounds=options["rounds"],
+            steps=options["steps"],
+            say=self.stdout.write,
+        )
         self.stdout.write(f"({time.monotonic() - started:.0f} s)")
         if options["json"]:
             first, last = results[0].f1, results[-1].f1
             summary = {
                 "rounds": options["rounds"],
-                "category_f1_start": first["category"], "category_f1_end": last["category"],
-                "code_f1_start": first["code"], "code_f1_end": last["code"],
-                "chapter_f1_start": first["chapter"], "chapter_f1_end": last["chapter"],
-                "reviewed": results[-1].reviewed, "dev_notes": len(dev),
-            }  # fmt: skip
+                "category_f1_start": first["category"],
+                "category_f1_end": last["category"],
+                "code_f1_start": first["code"],
+                "code_f1_end": last["code"],
+                "chapter_f1_start": first["chapter"],
+                "chapter_f1_end": last["chapter"],
+                "reviewed": results[-1].reviewed,
+                "dev_notes": len(dev),
+            }
             self.stdout.write(json.dumps(summary))
 
 
@@ -62,9 +69,12 @@ def _demo_notes_imported() -> None:
     if Note.objects.filter(source=DEMO_SOURCE).exists():
         return
     batch = upload_batch_create(
-        source=DEMO_SOURCE, file_name=DEMO_FILE.name, stored_path=DEMO_FILE,
-        mode=UploadBatch.Mode.GOOD_ROWS, created_by=None,
-    )  # fmt: skip
+        source=DEMO_SOURCE,
+        file_name=DEMO_FILE.name,
+        stored_path=DEMO_FILE,
+        mode=UploadBatch.Mode.GOOD_ROWS,
+        created_by=None,
+    )
     upload_batch_run(batch_id=batch.pk, delete_files=False)
 
 

@@ -4,8 +4,10 @@ Every billable code is a few vectors (description, inclusion terms; see
 ``worker.backends.embedding.code_index``); every sentence of a note is one. A code's
 similarity to the note is its best cosine with any sentence, so one clear
 sentence is enough, however long the note. That similarity is calibrated
-into a probability, optionally blended with a trained head, and the codes
-above a cut-off are suggested with the sentences that support them.
+into a probability, optionally blended with a trained head
+(``worker.backends.embedding.head``), and the codes above a cut-off are
+suggested (``worker.backends.embedding.ranking``) with the sentences that
+support them (``worker.backends.embedding.rationale``).
 
 The whole batch is embedded in one ``encode`` call; after that a note costs
 one matrix product against the code matrix (done for a block of notes at a
@@ -18,125 +20,33 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
-from worker.backends.base import (
-    JOB_OPTIONS,
-    BackendConfigError,
-    BackendSpec,
-    NotePrediction,
-    NoteText,
-    SuggestedCode,
-)
-from worker.backends.embedding.code_index import (
-    SIMILARITY_BLOCK,
-    CodeMatrix,
-    code_index_load_or_build,
-    code_index_texts,
-)
-from worker.backends.embedding.encoder import PACKAGED_ENCODER, load_encoder
+from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
+from worker.backends.embedding.code_index import SIMILARITY_BLOCK, CodeMatrix, encoder_and_index
 from worker.backends.embedding.head import LinearCodeHead, load_head, note_vector
-from worker.backends.embedding.sentences import MAX_SENTENCE_CHARS, split_sentences
+from worker.backends.embedding.ranking import (
+    RAW_CANDIDATES,
+    Candidates,
+    candidates_in_order,
+    codes_chosen,
+    ranking_options,
+)
+from worker.backends.embedding.rationale import ranking_reasoning, suggestion_with_evidence
+from worker.backends.embedding.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
 
 PROMPT_VERSION = "embedding-v1"
-
-# sigmoid(a * similarity + b), fitted by logistic regression (scikit-learn,
-# no regularisation) on the CodiEsp train split: for each of the 500 notes
-# the 100 codes of highest similarity, labelled by whether the coders gave
-# that code (2.9 % did). So a score is the chance that a code near the top
-# of the ranking is right: 0.02 at similarity 0.58, 0.15 at 0.80.
-CALIBRATION_A = 9.887
-CALIBRATION_B = -9.647
-# The cut-off, top k and per-category limit that maximised category-level
-# micro F1 on the same split (0.227; the surface is flat from k = 10 to 20).
-# Siblings have near-identical descriptions, so without the per-category
-# limit the top 10 fills with variants of one diagnosis.
-DEFAULT_THRESHOLD = 0.015
-DEFAULT_TOP_K = 10
-DEFAULT_PER_CATEGORY = 1
-DEFAULT_EVIDENCE_FLOOR = 0.35
-# A quick head (1,535 codes, 300 Adam steps on the 500 CodiEsp train notes,
-# started from the code vectors) scored best on the dev split around 0.2 to
-# 0.3: category F1 0.23 without it, 0.32 at 0.3 and 0.30 at 0.5; at 1.0 the
-# head's narrow code list loses recall. Re-fit with each trained head.
-DEFAULT_HEAD_WEIGHT = 0.3
-DEFAULT_BATCH_SIZE = 64
-
-MAX_EVIDENCE = 3
-# Candidates fetched a note, per code suggested: room for the per-category
-# limit to skip siblings (the top 35 of a diabetes note span only 6
-# categories) and still fill top_k. A note can still get fewer than top_k.
-CANDIDATE_POOL_FACTOR = 20
-RAW_CANDIDATES = 20
-QUOTE_CHARS = 160
 # Notes are scored in blocks of about this many sentences, so the
 # temporary sentence x code matrix stays bounded whatever the batch size.
 BLOCK_SENTENCES = SIMILARITY_BLOCK
-
-
-@dataclass(frozen=True)
-class RankingOptions:
-    """The ``spec.options`` this backend reads, with their defaults."""
-
-    threshold: float = DEFAULT_THRESHOLD
-    top_k: int = DEFAULT_TOP_K
-    per_category: int = DEFAULT_PER_CATEGORY
-    calibration_a: float = CALIBRATION_A
-    calibration_b: float = CALIBRATION_B
-    evidence_floor: float = DEFAULT_EVIDENCE_FLOOR
-    head_weight: float = DEFAULT_HEAD_WEIGHT
-    batch_size: int = DEFAULT_BATCH_SIZE
-    max_sentence_chars: int = MAX_SENTENCE_CHARS
-
-
-# Allowed range of each option (inclusive); ints must be whole numbers.
-_OPTION_RANGES: dict[str, tuple[float, float]] = {
-    "threshold": (0.0, 1.0),
-    "top_k": (1, 1000),
-    "per_category": (0, 1000),
-    "calibration_a": (1e-6, 1e6),
-    "calibration_b": (-1e6, 1e6),
-    "evidence_floor": (-1.0, 1.0),
-    "head_weight": (0.0, 1.0),
-    "batch_size": (1, 4096),
-    "max_sentence_chars": (20, 100_000),
-}
-
-
-def ranking_options(options: Mapping[str, Any]) -> RankingOptions:
-    """Validated options; raises ``BackendConfigError`` naming the bad one."""
-    known = {f.name: f.type for f in fields(RankingOptions)}
-    options = {name: value for name, value in options.items() if name not in JOB_OPTIONS}
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise BackendConfigError(
-            f"Unknown option(s) for the embedding backend: {', '.join(unknown)}; "
-            f"allowed: {', '.join(known)}"
-        )
-    values: dict[str, Any] = {}
-    for name, value in options.items():
-        whole = known[name] == "int"
-        low, high = _OPTION_RANGES[name]
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not is_number or not math.isfinite(value) or (whole and value != int(value)):
-            kind = "a whole number" if whole else "a number"
-            raise BackendConfigError(f"Option {name} must be {kind}, got {value!r}")
-        if not low <= value <= high:
-            raise BackendConfigError(f"Option {name} must be in [{low}, {high}], got {value!r}")
-        values[name] = int(value) if whole else float(value)
-    return RankingOptions(**values)
 
 
 class EmbeddingBackend:
@@ -148,7 +58,7 @@ class EmbeddingBackend:
     narrows the codes that can be suggested (default: every billable code of
     ``hierarchy``; tests use a few chapters).
 
-    ``spec.options`` (all optional):
+    ``spec.options`` (all optional; ``worker.backends.embedding.ranking``):
 
     - ``threshold`` (0.015): the lowest score suggested.
     - ``top_k`` (10): at most this many codes a note.
@@ -177,11 +87,14 @@ class EmbeddingBackend:
         self.spec = spec
         self.hierarchy = hierarchy
         self.options = ranking_options(spec.options)
-        self.encoder_name = spec.base_model.strip() or PACKAGED_ENCODER
-        self.encoder = load_encoder(self.encoder_name)
-        self.index = code_index_load_or_build(
-            hierarchy, self.encoder, self.encoder_name, release_key, cache_dir, entries=entries
+        parts = encoder_and_index(
+            spec.base_model,
+            hierarchy,
+            cache_dir=cache_dir,
+            release_key=release_key,
+            entries=entries,
         )
+        self.encoder_name, self.encoder, self.index = parts.encoder_name, parts.encoder, parts.index
         self.matrix = CodeMatrix(self.index, self.encoder.device)
         self.head: LinearCodeHead | None = None
         self.head_outputs = np.zeros(0, dtype=np.int64)
@@ -225,8 +138,9 @@ class EmbeddingBackend:
         if len(kept) < len(known):
             logger.warning(
                 "The head's %d codes unknown to release %s are ignored",
-                len(known) - len(kept), self.index.release_key,
-            )  # fmt: skip
+                len(known) - len(kept),
+                self.index.release_key,
+            )
         self.head = head
         self.head_outputs = np.array([i for i, _ in kept], dtype=np.int64)
         self.head_columns = torch.tensor([p for _, p in kept], device=self.matrix.vectors.device)
@@ -264,7 +178,7 @@ class EmbeddingBackend:
             head = torch.zeros_like(scores)
             head[:, self.head_columns] = torch.from_numpy(head_scores).to(scores.device)
             scores = opts.head_weight * head + (1 - opts.head_weight) * scores
-        pool = min(max(RAW_CANDIDATES, opts.top_k * CANDIDATE_POOL_FACTOR), len(self.index))
+        pool = opts.candidate_pool(len(self.index))
         top_scores, top_positions = torch.topk(scores, pool, dim=1)
         top_similarity = similarity.gather(1, top_positions)
         rows = zip(
@@ -273,7 +187,7 @@ class EmbeddingBackend:
             top_similarity.cpu().numpy(),
             strict=True,
         )
-        return [_candidates_in_order(*row) for row in rows]
+        return [candidates_in_order(*row) for row in rows]
 
     def _prediction(
         self,
@@ -282,87 +196,35 @@ class EmbeddingBackend:
         sentence_vectors: np.ndarray,
         candidates: Candidates,
     ) -> NotePrediction:
-        chosen = self._choose(candidates)
+        by_head = self.head is not None
         codes = tuple(
-            self._suggestion(candidates, i, note.text, spans, sentence_vectors) for i in chosen
+            suggestion_with_evidence(
+                index=self.index,
+                hierarchy=self.hierarchy,
+                position=int(candidates.positions[i]),
+                score=float(candidates.scores[i]),
+                text=note.text,
+                spans=spans,
+                sentence_vectors=sentence_vectors,
+                evidence_floor=self.options.evidence_floor,
+                by_head=by_head,
+            )
+            for i in codes_chosen(candidates, self.index.codes, self.options)
+        )
+        reasoning = ranking_reasoning(
+            index=self.index,
+            options=self.options,
+            sentences=len(spans),
+            by_head=by_head,
+            candidates=candidates,
+            codes=codes,
         )
         return NotePrediction(
             note_id=note.note_id,
             codes=codes,
-            reasoning=self._reasoning(len(spans), candidates, codes),
+            reasoning=reasoning,
             raw_output=self._raw_output(len(spans), candidates),
             prompt_version=PROMPT_VERSION,
-        )
-
-    def _choose(self, candidates: Candidates) -> list[int]:
-        """Indices into ``candidates`` of the codes to suggest."""
-        opts = self.options
-        chosen: list[int] = []
-        per_category: Counter[str] = Counter()
-        for i, (position, score) in enumerate(
-            zip(candidates.positions, candidates.scores, strict=True)
-        ):
-            if score < opts.threshold or len(chosen) >= opts.top_k:
-                break
-            category = self.index.codes[position][:3]
-            if opts.per_category and per_category[category] >= opts.per_category:
-                continue
-            per_category[category] += 1
-            chosen.append(i)
-        return chosen
-
-    def _suggestion(
-        self,
-        candidates: Candidates,
-        i: int,
-        text: str,
-        spans: list[tuple[int, int]],
-        sentence_vectors: np.ndarray,
-    ) -> SuggestedCode:
-        position = int(candidates.positions[i])
-        code = self.index.codes[position]
-        per_text = sentence_vectors @ self.index.code_rows(position).T  # sentences x texts
-        per_sentence = per_text.max(axis=1)
-        order = np.argsort(-per_sentence, kind="stable")[:MAX_EVIDENCE]
-        kept = [int(j) for j in order if per_sentence[j] >= self.options.evidence_floor]
-        best = int(order[0])
-        texts = code_index_texts_of(self.hierarchy, code)
-        score = float(candidates.scores[i])
-        rationale = _rationale(
-            quote=_quote(text[spans[best][0] : spans[best][1]]),
-            similarity=float(per_sentence[best]),
-            matched=texts[min(int(per_text[best].argmax()), len(texts) - 1)],
-            description=texts[0],
-            supported=bool(kept),
-            more=len(kept) - 1,
-            head_score=score if self.head is not None else None,
-        )
-        return SuggestedCode(
-            code=code,
-            score=round(score, 4),
-            evidence=tuple(spans[j] for j in sorted(kept)),
-            rationale=rationale,
-        )
-
-    def _reasoning(
-        self, sentences: int, candidates: Candidates, codes: tuple[SuggestedCode, ...]
-    ) -> str:
-        opts = self.options
-        how = "similarity and the trained head" if self.head is not None else "similarity"
-        text = (
-            f"Ranked {len(self.index):,} billable codes against the note's {sentences} "
-            f"sentence(s) by {how}. "
-        )
-        if not codes:
-            top = self.index.codes[int(candidates.positions[0])]
-            return text + (
-                f"No code reached the cut-off {opts.threshold:g}; the closest was "
-                f"{top} ({float(candidates.scores[0]):.3f})."
-            )
-        listed = ", ".join(f"{c.code} ({c.score:.3f})" for c in codes)
-        return text + (
-            f"Kept {len(codes)} code(s) scoring {opts.threshold:g} or more (at most "
-            f"{opts.top_k}, {opts.per_category or 'any number'} per category): {listed}."
         )
 
     def _raw_output(self, sentences: int, candidates: Candidates) -> str:
@@ -385,30 +247,6 @@ class EmbeddingBackend:
         return json.dumps(summary, separators=(",", ":"))
 
 
-@dataclass(frozen=True)
-class Candidates:
-    """One note's best codes, best first: index positions, scores and the
-    raw similarity each score came from."""
-
-    positions: np.ndarray
-    scores: np.ndarray
-    similarity: np.ndarray
-
-
-def _candidates_in_order(
-    positions: np.ndarray, scores: np.ndarray, similarity: np.ndarray
-) -> Candidates:
-    """Sorted by score, ties by position, so equal inputs rank alike."""
-    order = np.lexsort((positions, -scores))
-    return Candidates(positions[order], scores[order], similarity[order])
-
-
-def code_index_texts_of(hierarchy: Hierarchy, code: str) -> list[str]:
-    """The texts a code was embedded from, in index row order."""
-    entry = hierarchy.entry(code)
-    return code_index_texts(entry) if entry is not None else [code]
-
-
 def _blocks(bounds: list[tuple[int, int]]) -> Iterable[list[int]]:
     """Consecutive notes in groups of about ``BLOCK_SENTENCES`` sentences."""
     block: list[int] = []
@@ -423,51 +261,6 @@ def _blocks(bounds: list[tuple[int, int]]) -> Iterable[list[int]]:
         yield block
 
 
-def _rationale(
-    *,
-    quote: str,
-    similarity: float,
-    matched: str,
-    description: str,
-    supported: bool,
-    more: int,
-    head_score: float | None,
-) -> str:
-    target = f"“{description}”"
-    if matched != description:
-        target = f"“{matched}”, an inclusion term of {target}"
-    prefix = "Suggested"
-    if head_score is not None:
-        prefix = f"Scored {head_score:.2f} by the trained head and similarity"
-    if not supported:
-        return (
-            f"{prefix}; no sentence is close to {target} (the closest, “{quote}”, "
-            f"has similarity {similarity:.2f})."
-        )
-    text = (
-        f"{prefix} because the note says “{quote}” (similarity {similarity:.2f}) "
-        f"which matches {target}."
-    )
-    if more == 1:
-        text += " 1 more sentence supports it."
-    elif more > 1:
-        text += f" {more} more sentences support it."
-    return text
-
-
-def _quote(sentence: str) -> str:
-    sentence = " ".join(sentence.split())
-    if len(sentence) <= QUOTE_CHARS:
-        return sentence
-    cut = sentence.rfind(" ", 0, QUOTE_CHARS - 1)
-    return sentence[: cut if cut > QUOTE_CHARS // 2 else QUOTE_CHARS - 1] + "…"
-
-
-def _description(hierarchy: Hierarchy, code: str) -> str:
-    entry = hierarchy.entry(code)
-    return entry.description if entry is not None else code
-
-
 def _no_sentences(note: NoteText) -> NotePrediction:
     problem = (
         "The note has no text to embed (it is empty or only whitespace)."
@@ -477,7 +270,3 @@ def _no_sentences(note: NoteText) -> NotePrediction:
     return NotePrediction(
         note_id=note.note_id, codes=(), parse_problem=problem, prompt_version=PROMPT_VERSION
     )
-
-
-def _round(value: np.floating[Any] | float) -> float:
-    return round(float(value), 4)

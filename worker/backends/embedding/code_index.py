@@ -46,6 +46,7 @@ from sentence_transformers import SentenceTransformer
 
 from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
+from worker.backends.embedding.encoder import PACKAGED_ENCODER, load_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +164,11 @@ def code_index_build(
         )
     logger.info(
         "Embedded %d codes (%d texts) with %s in %.1f s",
-        len(billable), len(texts), encoder_name, time.monotonic() - started,
-    )  # fmt: skip
+        len(billable),
+        len(texts),
+        encoder_name,
+        time.monotonic() - started,
+    )
     return CodeIndex(
         codes=tuple(e.code for e in billable),
         vectors=np.ascontiguousarray(vectors, dtype=np.float32),
@@ -197,6 +201,36 @@ def code_index_load_or_build(
     index = code_index_build(billable, encoder, encoder_name=encoder_name, release_key=release_key)
     _save(Path(cache_dir), stem, index)
     return index
+
+
+@dataclass(frozen=True, eq=False)
+class EncoderAndIndex:
+    """What an embedding model ranks with: its encoder (by the name the
+    backend loads it by) and the code index embedded with it."""
+
+    encoder_name: str
+    encoder: SentenceTransformer
+    index: CodeIndex
+
+
+def encoder_and_index(
+    base_model: str,
+    hierarchy: Hierarchy,
+    *,
+    cache_dir: Path,
+    release_key: str,
+    entries: Iterable[CodeEntry] | None = None,
+) -> EncoderAndIndex:
+    """The encoder a version's ``base_model`` names (empty: the packaged
+    all-MiniLM-L6-v2), shared by the process, and its code index from
+    ``cache_dir`` (see ``code_index_load_or_build``). The backend ranks
+    with these, and a head is trained on them."""
+    encoder_name = base_model.strip() or PACKAGED_ENCODER
+    encoder = load_encoder(encoder_name)
+    index = code_index_load_or_build(
+        hierarchy, encoder, encoder_name, release_key, cache_dir, entries=entries
+    )
+    return EncoderAndIndex(encoder_name=encoder_name, encoder=encoder, index=index)
 
 
 def cache_stem(encoder_name: str, release_key: str, digest: str) -> str:

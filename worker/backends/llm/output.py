@@ -1,15 +1,9 @@
 """Read what a language model wrote into suggested codes, tolerantly.
 
 Every LLM backend hands its raw text here. The preferred shape is the
-DeepICD-R1 one that ``worker.backends.llm.prompts`` asks for::
-
-    <think>
-    reasoning that cites the note
-    </think>
-    <diagnosis>
-    I21.4
-    E11.65
-    </diagnosis>
+DeepICD-R1 one that ``worker.backends.llm.prompts`` asks for (a ``<think>``
+block, then one dotted code a line in ``<diagnosis>``; the example is in
+``coding_app.codes.completion``, which reads it strictly for the reward).
 
 Models drift from it, so this also reads damaged tags, a JSON object with
 ``"diseases"`` (the LoRA diagnosis system's format), bare lists of codes and,

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from worker.backends.llm.tiny_model import TRAIN_STEPS, TinyModelError, build_tiny_llm_summary
+from worker.backends.llm.tiny_chat import TinyModelError
+from worker.backends.llm.tiny_model import build_tiny_llm_summary
+from worker.backends.llm.tiny_training import TRAIN_STEPS
 
 
 class Command(BaseCommand):

@@ -47,11 +47,14 @@ class Command(BaseCommand):
         )
         try:
             version = model_version_register(
-                name=options["name"], backend=backend, base_model=base,
-                adapter_path=options["adapter"], served_name=options["served_name"],
+                name=options["name"],
+                backend=backend,
+                base_model=base,
+                adapter_path=options["adapter"],
+                served_name=options["served_name"],
                 options=dict(_option(text) for text in options["option"]),
                 activate=options["activate"],
-            )  # fmt: skip
+            )
         except IntegrityError as error:
             raise CommandError(f"A model version called {options['name']!r} exists") from error
         self.stdout.write(

@@ -57,14 +57,19 @@ def server() -> Iterator[AdapterServer]:
 
 def served_version(server: AdapterServer) -> ModelVersion:
     ModelVersion.objects.create(
-        name="qwen-base", backend="openai", base_model="Qwen/Qwen2.5-7B-Instruct",
+        name="qwen-base",
+        backend="openai",
+        base_model="Qwen/Qwen2.5-7B-Instruct",
         status="active",
-    )  # fmt: skip
+    )
     return ModelVersion.objects.create(
-        name="openai-run-7", backend="openai", base_model="Qwen/Qwen2.5-7B-Instruct",
-        adapter_path="/models/runs/7/adapter", served_name="run-7",
+        name="openai-run-7",
+        backend="openai",
+        base_model="Qwen/Qwen2.5-7B-Instruct",
+        adapter_path="/models/runs/7/adapter",
+        served_name="run-7",
         options={"base_url": f"http://127.0.0.1:{server.server_port}/v1"},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.django_db

@@ -1,11 +1,13 @@
-"""Training the embedding model's multi-label head on a CPU.
+"""Fitting the multi-label head (``worker.backends.embedding.head``) on a CPU.
 
 The encoder stays frozen: every note becomes one vector (``note_vectors``,
 exactly as the backend computes it at prediction time) and a logistic unit
 per code learns which notes get that code. The head starts from the code
-vectors (``LinearCodeHead.from_code_index``), so before the first step it
-already ranks like calibrated similarity and training only has to sharpen
-it; codes never seen in training keep their similarity start.
+vectors, calibrated as the backend calibrates similarity
+(``LinearCodeHead.from_code_index`` with ``CALIBRATION_A``/``CALIBRATION_B``),
+so before the first step it already ranks like calibrated similarity and
+training only has to sharpen it; codes never seen in training keep their
+similarity start.
 
 Class imbalance: a code is on in a few notes of hundreds, so a plain loss
 is won by predicting "no" everywhere. Each code's positive examples are
@@ -17,6 +19,9 @@ their description instead of memorising one note.
 The whole set fits in memory (hundreds to tens of thousands of notes times
 384 floats), so every step is one full batch of Adam: deterministic for a
 given seed, and a few hundred steps take seconds.
+
+Which notes to learn from and their labels are the training app's business
+(``training.labels``); this module only fits texts with their codes.
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
-from worker.backends.embedding.backend import CALIBRATION_A, CALIBRATION_B
 from worker.backends.embedding.code_index import CodeIndex
-from worker.backends.embedding.head import LinearCodeHead, note_vectors
+from worker.backends.embedding.head import (
+    CALIBRATION_A,
+    CALIBRATION_B,
+    LinearCodeHead,
+    note_vectors,
+)
 
 # Called after each step with (step, total steps, loss, learning rate); it
 # may raise to stop the training (a cancelled run).
@@ -43,6 +52,8 @@ class NotEnoughExamples(ValueError):
 
 @dataclass(frozen=True)
 class LabelledNote:
+    """One training example: a note's text and the codes it should get."""
+
     note_id: int
     text: str
     codes: frozenset[str]
@@ -50,7 +61,7 @@ class LabelledNote:
 
 @dataclass(frozen=True)
 class HeadSettings:
-    """Hyperparameters of a head run, with the defaults the form shows."""
+    """Hyperparameters of a head fit, with the defaults the form shows."""
 
     steps: int = 300
     learning_rate: float = 0.01

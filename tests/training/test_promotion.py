@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from coding_app.accounts.roles import Role
-from coding_app.models import User
-from review.models import AuditEvent
+from coding_app.models import AuditEvent, User
+from training.events import TrainingAuditKind
 from training.runs.evaluation import Comparison, PromotionRule, promotion_verdict
 from training.runs.services import version_promote, version_rollback
 from worker.models import ModelVersion
@@ -50,7 +50,7 @@ def test_promoting_makes_exactly_one_active_and_retires_the_old_one(
     assert zero_shot.status == ModelVersion.Status.RETIRED
     assert first.promoted_by == admin
     assert first.promoted_at is not None
-    event = AuditEvent.objects.get(kind=AuditEvent.Kind.MODEL_PROMOTED)
+    event = AuditEvent.objects.get(kind=TrainingAuditKind.MODEL_PROMOTED)
     assert event.actor == admin
     assert event.payload["version"] == "first"
     assert event.payload["replaced"] == zero_shot.name
@@ -72,7 +72,7 @@ def test_rollback_gives_the_active_role_back_to_the_version_before(
     with pytest.raises(PromotionRefused, match="no earlier active version"):
         version_rollback(backend="embedding", by=admin)
     kinds = list(AuditEvent.objects.values_list("kind", flat=True))
-    assert kinds.count(AuditEvent.Kind.MODEL_ROLLED_BACK) == 2
+    assert kinds.count(TrainingAuditKind.MODEL_ROLLED_BACK) == 2
 
 
 @pytest.mark.django_db
@@ -96,8 +96,14 @@ def comparison(gain: float, chapter_change: float, support: float = 10) -> Compa
         "candidate": {"chapter": level, "category": better, "code": level},
         "active": {"chapter": level, "category": level, "code": level},
     }
-    chapters = {"9": {"candidate": 0.5 + chapter_change, "active": 0.5,
-                      "change": chapter_change, "support": support}}  # fmt: skip
+    chapters = {
+        "9": {
+            "candidate": 0.5 + chapter_change,
+            "active": 0.5,
+            "change": chapter_change,
+            "support": support,
+        }
+    }
     return Comparison(notes=20, scores=scores, chapters=chapters, disagreements=[])
 
 
@@ -176,10 +182,22 @@ def test_the_run_form_shows_the_defaults_and_refuses_a_mismatched_base(
     assert "Promote automatically when category-level micro F1" in page
     response = client.post(
         reverse("training:runs:list"),
-        {"method": "sft", "base_version": zero_shot.pk, "labels": "reviews",
-         "learning_rate": 0.0002, "lora_r": 8, "lora_alpha": 16, "epochs": 1,
-         "batch_size": 2, "max_length": 512, "max_completion_length": 64,
-         "max_steps": 2, "steps": 10, "anchor_decay": 0.001, "max_pos_weight": 30},
-    )  # fmt: skip
+        {
+            "method": "sft",
+            "base_version": zero_shot.pk,
+            "labels": "reviews",
+            "learning_rate": 0.0002,
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "epochs": 1,
+            "batch_size": 2,
+            "max_length": 512,
+            "max_completion_length": 64,
+            "max_steps": 2,
+            "steps": 10,
+            "anchor_decay": 0.001,
+            "max_pos_weight": 30,
+        },
+    )
     assert response.status_code == 400
     assert "A sft run needs an LLM" in response.content.decode()

@@ -1,3 +1,7 @@
+"""The prediction chunk's Celery task, routed to the ``inference`` queue by
+its name (``worker.predictions.tasks.predict_*``, see ``coding_app.celery``)
+and acknowledged late there; retried with backoff while the model is away."""
+
 from __future__ import annotations
 
 import logging
@@ -16,11 +20,10 @@ RETRY_MAX_S = 300
 MAX_RETRIES = 5
 
 
-@shared_task
-def import_upload_task(batch_id: int) -> None:
-    from worker.uploads.services import upload_batch_run  # tasks stay adapters
-
-    upload_batch_run(batch_id=batch_id, delete_files=True)
+def retry_countdown(retries: int) -> int:
+    """Seconds to wait before retry number ``retries + 1``: doubling, capped."""
+    doubled: int = RETRY_BASE_S * 2**retries
+    return min(doubled, RETRY_MAX_S)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
@@ -36,8 +39,7 @@ def predict_chunk_task(self: Task[Any, Any], chunk_id: int) -> None:
             prediction_chunk_fail(chunk_id, f"the model kept failing ({error}); gave up")
             return
         logger.warning("chunk %s: %s; retry %s", chunk_id, error, retries + 1)
-        countdown = min(RETRY_BASE_S * 2**retries, RETRY_MAX_S)
-        raise self.retry(exc=error, countdown=countdown) from error
+        raise self.retry(exc=error, countdown=retry_countdown(retries)) from error
     except BackendConfigError as error:
         prediction_chunk_fail(chunk_id, str(error))
     except Exception as error:
