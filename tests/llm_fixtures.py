@@ -32,6 +32,27 @@ def tiny_llm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_adapter_dir(tiny_llm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA adapter (rank 4) of the tiny model, as a trained version has:
+    its weights are all non-zero, so it tells apart from a new adapter."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llm_dir)
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM")
+    adapted = get_peft_model(model, lora)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, weight in adapted.named_parameters():
+            if "lora_" in name:
+                weight.copy_(torch.randn(weight.shape, generator=generator) * 0.01)
+    folder = tmp_path_factory.mktemp("tiny-adapter") / "adapter"
+    adapted.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
 def openai_server(tiny_llm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL (``http://127.0.0.1:PORT/v1``) of ``transformers serve``
     pinned to the tiny model; requests name the model by its folder path."""

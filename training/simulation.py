@@ -8,7 +8,9 @@ reviews so far, is evaluated against the active version on the evaluation
 notes (scored by their reference codes), and is promoted by the usual rule;
 when the rule holds a candidate back for one chapter although it beats the
 active version overall by the margin, a simulated admin promotes it (the
-table says which: ``promoted`` by the rule, ``admin``, or ``kept``).
+table says which: ``promoted`` by the rule, ``admin``, or ``kept``). Each
+round's table rows give precision, recall, F1 (micro), macro F1 and MAP at
+chapter, category and code level, of the version active after the round.
 
 The simulated reviews are written straight to the review tables rather than
 through the coder's desk services: those services guard a person's lease
@@ -46,6 +48,15 @@ from worker.registry.versions import active_version, zero_shot_version_ensure
 
 SIMULATED_CODER = "simulated-coder@coding-desk.invalid"
 LEVELS = ("chapter", "category", "code")
+# The figures of the table and the JSON summary: the summary's name of
+# each (``code_f1_end``) and its key in an evaluation's level scores.
+FIGURES = {
+    "precision": "precision_micro",
+    "recall": "recall_micro",
+    "f1": "f1_micro",
+    "f1_macro": "f1_macro",
+    "map": "map",
+}
 
 
 @dataclass(frozen=True)
@@ -53,11 +64,17 @@ class RoundResult:
     round: int
     reviewed: int
     version: str
-    f1: dict[str, float]
+    # Per level, the evaluation's scores (``f1_micro``, ``map``, ...).
+    scores: dict[str, dict[str, float]]
     promoted: bool
     run_id: int | None = None
     # start, kept, promoted (by the rule) or admin (by the simulated admin)
     decision: str = "start"
+
+    @property
+    def f1(self) -> dict[str, float]:
+        """Micro F1 per level."""
+        return {level: self.scores[level]["f1_micro"] for level in LEVELS}
 
 
 def simulated_coder() -> User:
@@ -85,11 +102,11 @@ def simulate_loop(
         raise ValueError("rounds must be 1 or more")
     hierarchy = current_hierarchy()
     coder = simulated_coder()
-    eval_ids = [n.pk for n in eval_notes if n.reference_codes]
+    eval_ids = [n.pk for n in eval_notes if n.valid_reference_codes]
     version = active_version(ModelVersion.Backend.EMBEDDING) or zero_shot_version_ensure()
     start = _scores(version, eval_notes, hierarchy)
     results = [RoundResult(0, 0, version.name, start, False)]
-    say(_row(results[-1]))
+    say(round_rows(results[-1]))
     per_round = -(-len(train_notes) // rounds)
     reviewed = 0
     for number in range(1, rounds + 1):
@@ -100,11 +117,13 @@ def simulate_loop(
         version = active_version(ModelVersion.Backend.EMBEDDING) or version
         evaluation = run.evaluation
         side = "active" if decision == "kept" else "candidate"
-        f1 = {level: evaluation.scores[side][level]["f1_micro"] for level in LEVELS}
+        scores = {level: evaluation.scores[side][level] for level in LEVELS}
         results.append(
-            RoundResult(number, reviewed, version.name, f1, decision != "kept", run.pk, decision)
+            RoundResult(
+                number, reviewed, version.name, scores, decision != "kept", run.pk, decision
+            )
         )
-        say(_row(results[-1]))
+        say(round_rows(results[-1]))
         say(f"       rule: {evaluation.rule['why']}")
     return results
 
@@ -152,7 +171,7 @@ def review_by_reference(
 ) -> int:
     """Predict ``notes`` with ``version`` and submit a review of each made
     from its reference codes; returns how many notes were reviewed."""
-    notes = [n for n in notes if n.reference_codes]
+    notes = [n for n in notes if n.valid_reference_codes]
     predictions_store(
         backend_for(version).predict([NoteText(n.pk, n.text) for n in notes]),
         version=version,
@@ -218,30 +237,56 @@ def _decision(review: Review, suggestion: Suggestion, gold: set[str]) -> Decisio
     )
 
 
-def _scores(version: ModelVersion, notes: Sequence[Note], hierarchy: Hierarchy) -> dict[str, float]:
-    notes = [n for n in notes if n.reference_codes]
+def _scores(
+    version: ModelVersion, notes: Sequence[Note], hierarchy: Hierarchy
+) -> dict[str, dict[str, float]]:
+    notes = [n for n in notes if n.valid_reference_codes]
     predicted = backend_for(version).predict([NoteText(n.pk, n.text) for n in notes])
-    codes = [[c.code for c in p.codes if c.valid] for p in predicted]
+    codes = [p.suggested_codes() for p in predicted]
+    ranked = [p.ranked_codes() for p in predicted]
     comparison = compare_versions(
         note_ids=[n.pk for n in notes],
         candidate=codes,
         active=codes,
-        gold=[set(n.reference_codes) for n in notes],
+        gold=[set(n.valid_reference_codes) for n in notes],
         hierarchy=hierarchy,
+        candidate_ranked=ranked,
+        active_ranked=ranked,
     )
-    return {level: comparison.scores["candidate"][level]["f1_micro"] for level in LEVELS}
+    return {level: comparison.scores["candidate"][level] for level in LEVELS}
 
 
-def _row(result: RoundResult) -> str:
-    f1 = result.f1
-    mark = result.decision
-    return (
-        f"{result.round:>5}  {result.reviewed:>8}  {f1['chapter']:>10.3f}  "
-        f"{f1['category']:>11.3f}  {f1['code']:>8.3f}  {mark:<8}  {result.version}"
-    )
+def loop_summary(results: Sequence[RoundResult]) -> dict[str, float]:
+    """Each figure at each level at the start and after the last round,
+    as ``{level}_{figure}_start`` / ``_end`` (``code_map_end``)."""
+    first, last = results[0].scores, results[-1].scores
+    return {
+        f"{level}_{name}_{when}": scores[level][key]
+        for level in LEVELS
+        for name, key in FIGURES.items()
+        for when, scores in (("start", first), ("end", last))
+    }
 
 
+def round_rows(result: RoundResult) -> str:
+    """Three lines, one a level; the round's own columns on the first."""
+    lines = []
+    for level in LEVELS:
+        first = level == LEVELS[0]
+        head = f"{result.round:>5}  {result.reviewed:>8}" if first else " " * 15
+        tail = f"  {result.decision:<8}  {result.version}" if first else ""
+        figures = "".join(
+            f"  {result.scores[level][key]:>{width}.3f}"
+            for key, width in zip(FIGURES.values(), COLUMN_WIDTHS, strict=True)
+        )
+        lines.append(f"{head}  {level:<8}{figures}{tail}")
+    return "\n".join(lines)
+
+
+COLUMN_WIDTHS = (9, 6, 6, 8, 6)
 TABLE_HEADER = (
-    "round  reviewed  chapter F1  category F1   code F1  decision  active version\n"
-    "-----  --------  ----------  -----------  --------  --------  --------------"
+    "round  reviewed  level     precision  recall      F1  macro F1     MAP  "
+    "decision  active version\n"
+    "-----  --------  --------  ---------  ------  ------  --------  ------  "
+    "--------  --------------"
 )

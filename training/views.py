@@ -6,12 +6,13 @@ from django.views.decorators.http import require_GET
 
 from coding_app.accounts.roles import Role, role_required
 from coding_app.workers import workers_online
+from worker.backends.index_status import code_index_status
 
 
 @require_GET
 @role_required(Role.ADMIN)
 def manage_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "training/manage_home.html")
+    return render(request, "training/manage_home.html", {"code_index": code_index_status()})
 
 
 @require_GET

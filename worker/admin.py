@@ -24,6 +24,7 @@ class UploadBatchAdmin(admin.ModelAdmin[UploadBatch]):
         "notes_created",
         "duplicates",
         "rejected",
+        "codes_flagged",
         "created_at",
     )
     list_filter = ("status", "mode", "source")

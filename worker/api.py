@@ -46,21 +46,24 @@ def token_required(view: TokenView) -> TokenView:
     return login_not_required(csrf_exempt(wrapped))
 
 
+BATCH_FIELDS = [
+    "source",
+    "file_name",
+    "mode",
+    "status",
+    "rows_read",
+    "notes_created",
+    "duplicates",
+    "rejected",
+    "codes_flagged",
+    "text_repeats",
+    "icd9_skipped",
+    "error",
+]
+
+
 def batch_json(request: HttpRequest, batch: UploadBatch) -> dict[str, object]:
-    fields = [
-        "source",
-        "file_name",
-        "mode",
-        "status",
-        "rows_read",
-        "notes_created",
-        "duplicates",
-        "rejected",
-        "text_repeats",
-        "icd9_skipped",
-        "error",
-    ]
-    data: dict[str, object] = {"id": batch.pk, **{name: getattr(batch, name) for name in fields}}
+    data: dict[str, object] = {"id": batch.pk, **{n: getattr(batch, n) for n in BATCH_FIELDS}}
     data["status_url"] = request.build_absolute_uri(reverse("worker:api_upload", args=[batch.pk]))
     data["rejected_rows_url"] = request.build_absolute_uri(
         reverse("worker:rejected_rows_csv", args=[batch.pk])

@@ -19,6 +19,11 @@ urlpatterns = [
     path("predictions/<int:job_id>/", prediction_views.job_detail, name="job_detail"),
     path("predictions/<int:job_id>/progress/", prediction_views.job_progress, name="job_progress"),
     path("predictions/<int:job_id>/cancel/", prediction_views.job_cancel, name="job_cancel"),
+    path(
+        "predictions/code-index/",
+        prediction_views.code_index_progress,
+        name="code_index_progress",
+    ),
     path("api/uploads/", api.api_upload_create, name="api_upload_create"),
     path("api/uploads/<int:batch_id>/", api.api_upload_status, name="api_upload"),
 ]

@@ -17,6 +17,15 @@ Definitions (they match scikit-learn with ``MultiLabelBinarizer`` and
   over notes of |P and R| / |P or R|, 1 for a note where both sets are empty.
 - P@k: the mean over notes of |top k and R| / k. R@k: the mean over notes
   with a non-empty reference of |top k and R| / |R|. Predictions are ranked.
+- MAP (CodiEsp's ranking metric): the mean over notes with a non-empty
+  reference of the average precision of the note's ranked list, the mean
+  over the reference labels of the precision at the rank where each is found
+  (0 for one the list never reaches, so AP never exceeds the list's recall).
+  At category and chapter level each ranked code becomes its label and only
+  a label's first place counts. The ranked list may be longer than the
+  predicted set (a model's candidates beyond its cut-off); by default it is
+  the predictions in their order. With every label ranked and no ties a
+  note's AP is scikit-learn's ``average_precision_score`` of that note.
 
 Codes unknown to the release still count (a wrong guess is a false positive);
 at chapter level they map to their own label so they never match by accident.
@@ -59,6 +68,8 @@ class Evaluation:
     levels: dict[str, LevelScores]
     precision_at_k: dict[int, float]
     recall_at_k: dict[int, float]
+    # Per level, of the ranked lists (which set scores do not see).
+    mean_average_precision: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (keys of the at-k maps become strings)."""
@@ -67,6 +78,7 @@ class Evaluation:
             "levels": {name: asdict(scores) for name, scores in self.levels.items()},
             "precision_at_k": {str(k): v for k, v in self.precision_at_k.items()},
             "recall_at_k": {str(k): v for k, v in self.recall_at_k.items()},
+            "mean_average_precision": dict(self.mean_average_precision),
         }
 
 
@@ -75,12 +87,17 @@ def evaluate_code_sets(
     reference: Sequence[Collection[str]],
     hierarchy: Hierarchy,
     ks: Iterable[int] = (1, 3, 5),
+    ranked_lists: Sequence[Sequence[str]] | None = None,
 ) -> Evaluation:
-    """Score ranked predictions against reference sets, one pair per note."""
+    """Score ranked predictions against reference sets, one pair per note;
+    MAP over ``ranked_lists`` when given (else over ``predicted``)."""
     if len(predicted) != len(reference):
         raise ValueError(f"{len(predicted)} predictions for {len(reference)} references")
+    if ranked_lists is not None and len(ranked_lists) != len(reference):
+        raise ValueError(f"{len(ranked_lists)} ranked lists for {len(reference)} references")
     ranked = [_ranked_keys(codes) for codes in predicted]
     truth = [set(_ranked_keys(codes)) for codes in reference]
+    long_lists = ranked if ranked_lists is None else [_ranked_keys(c) for c in ranked_lists]
     levels = {
         level.value: level_scores(
             [{_label(c, level, hierarchy) for c in codes} for codes in ranked],
@@ -94,6 +111,13 @@ def evaluate_code_sets(
         levels=levels,
         precision_at_k={k: precision_at_k(ranked, truth, k) for k in ks},
         recall_at_k={k: recall_at_k(ranked, truth, k) for k in ks},
+        mean_average_precision={
+            level.value: mean_average_precision(
+                [_ranked_labels(codes, level, hierarchy) for codes in long_lists],
+                [{_label(c, level, hierarchy) for c in codes} for codes in truth],
+            )
+            for level in Level
+        },
     )
 
 
@@ -136,6 +160,27 @@ def recall_at_k(ranked: Sequence[Sequence[str]], truth: Sequence[set[str]], k: i
     )
 
 
+def average_precision(ranked: Sequence[str], gold: Collection[str]) -> float:
+    """The mean over ``gold`` of the precision at each one's rank in
+    ``ranked`` (no repeats), 0 for one not ranked; 0 when ``gold`` is empty."""
+    if not gold:
+        return 0.0
+    hits = 0
+    total = 0.0
+    for rank, label in enumerate(ranked, start=1):
+        if label in gold:
+            hits += 1
+            total += hits / rank
+    return total / len(gold)
+
+
+def mean_average_precision(ranked: Sequence[Sequence[str]], truth: Sequence[set[str]]) -> float:
+    """Average precision averaged over the notes with a non-empty ``truth``."""
+    return _mean(
+        average_precision(labels, gold) for labels, gold in zip(ranked, truth, strict=True) if gold
+    )
+
+
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -161,6 +206,14 @@ def _ranked_keys(codes: Iterable[str]) -> list[str]:
         if key:
             keys.setdefault(key, None)
     return list(keys)
+
+
+def _ranked_labels(codes: Iterable[str], level: Level, hierarchy: Hierarchy) -> list[str]:
+    """``codes`` as labels of ``level``, each label at its first place."""
+    labels: dict[str, None] = {}
+    for code in codes:
+        labels.setdefault(_label(code, level, hierarchy), None)
+    return list(labels)
 
 
 def _label(code: str, level: Level, hierarchy: Hierarchy) -> str:

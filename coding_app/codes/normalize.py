@@ -32,6 +32,8 @@ class CodeCheck:
 
     ``entry`` is the code when it is accepted, and also the header when the
     refusal is NOT_BILLABLE. ``suggestions`` are billable codes to offer.
+    ``nearest`` is the code of the release the message names as closest to
+    a code it does not know (the padded form, or the longest known prefix).
     """
 
     text: str
@@ -39,6 +41,7 @@ class CodeCheck:
     refusal: Refusal | None
     message: str
     suggestions: tuple[CodeEntry, ...] = ()
+    nearest: CodeEntry | None = None
 
     @property
     def ok(self) -> bool:
@@ -148,7 +151,7 @@ def _unknown(shown: str, key: str, hierarchy: Hierarchy) -> CodeCheck:
             f"{dotted(key)} is not a code in {release}: a 7th character needs X placeholders "
             f"to reach the 7th place. Did you mean {placeholder.dotted}?"
         )
-        return CodeCheck(shown, None, Refusal.UNKNOWN, message, (placeholder,))
+        return CodeCheck(shown, None, Refusal.UNKNOWN, message, (placeholder,), placeholder)
     nearest = _nearest_known(key, hierarchy)
     message = f"{dotted(key)} is not a code in {release}."
     if nearest is None:
@@ -157,7 +160,7 @@ def _unknown(shown: str, key: str, hierarchy: Hierarchy) -> CodeCheck:
     message += f" The nearest code that exists is {nearest.dotted} ({nearest.description})"
     if examples and not nearest.billable:
         message += f"; billable codes under it include {_listing(examples)}"
-    return CodeCheck(shown, None, Refusal.UNKNOWN, message + ".", examples)
+    return CodeCheck(shown, None, Refusal.UNKNOWN, message + ".", examples, nearest)
 
 
 def _seventh_character_refusal(shown: str, key: str, hierarchy: Hierarchy) -> CodeCheck | None:
@@ -174,7 +177,7 @@ def _seventh_character_refusal(shown: str, key: str, hierarchy: Hierarchy) -> Co
         f"{dotted(key)} is not a code: {key[6]} is not a 7th character of {holder.dotted} "
         f"({holder.description}). Its 7th characters are: {choices}."
     )
-    return CodeCheck(shown, None, Refusal.BAD_SEVENTH_CHARACTER, message)
+    return CodeCheck(shown, None, Refusal.BAD_SEVENTH_CHARACTER, message, (), base)
 
 
 def _missing_placeholder(key: str, hierarchy: Hierarchy) -> CodeEntry | None:

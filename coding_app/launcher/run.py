@@ -2,8 +2,9 @@
 
 ``python -m coding_app.launcher`` (what ``make run`` calls) starts embedded
 PostgreSQL and Redis unless ``DATABASE_URL`` / ``REDIS_URL`` are set, prepares
-the database, starts a Celery worker and gunicorn, prints the URL and the demo
-logins, and on Ctrl-C stops web, worker, Redis and PostgreSQL in that order.
+the database, starts building the code index (``manage.py prepare_code_index``),
+a Celery worker and gunicorn, prints the URL and the demo logins, and on Ctrl-C
+stops web, worker, the index build, Redis and PostgreSQL in that order.
 """
 
 from __future__ import annotations
@@ -198,8 +199,9 @@ def raise_exit(signum: int, _frame: object) -> NoReturn:
 def serve(data_dir: Path, host: str, port: int) -> None:
     started: list[EmbeddedService] = []
     children: list[Child] = []
+    one_shot: list[Child] = []
     try:
-        env = prepare(data_dir, started)
+        env = prepare(data_dir, started, one_shot)
         log_dir = data_dir / "logs"
         children.append(start_child("web server", gunicorn_command(host, port), env, log_dir))
         children.append(start_child("worker", worker_command(), env, log_dir))
@@ -214,12 +216,15 @@ def serve(data_dir: Path, host: str, port: int) -> None:
     except KeyboardInterrupt:
         say("\nStopping…")
     finally:
-        stop_all(data_dir, children, started)
+        stop_all(data_dir, [*children, *one_shot], started)
 
 
-def prepare(data_dir: Path, started: list[EmbeddedService]) -> dict[str, str]:
-    """Services up, database migrated, code set and demo data loaded: the
-    environment the web server and the worker run in."""
+def prepare(
+    data_dir: Path, started: list[EmbeddedService], one_shot: list[Child]
+) -> dict[str, str]:
+    """Services up, database migrated, code set and demo data loaded, the
+    code index being built (in ``one_shot``): the environment the web
+    server and the worker run in."""
     database_url, redis_url = service_urls(data_dir, started)
     write_service_urls(data_dir, database_url, redis_url)
     env = {
@@ -236,6 +241,10 @@ def prepare(data_dir: Path, started: list[EmbeddedService]) -> dict[str, str]:
     manage(env, "load_codes")
     say("Importing the demo notes…")
     manage(env, "load_demo_notes")
+    # Embedding the code set takes minutes: it starts as soon as the demo
+    # notes say which codes to embed first, outside any task's time limit,
+    # and ends when done (if it stops early, the worker takes it over).
+    one_shot.append(start_child("code index", code_index_command(), env, data_dir / "logs"))
     say("Demo logins (email / password):")
     manage(env, "seed_demo")
     return env
@@ -260,6 +269,10 @@ def gunicorn_command(host: str, port: int) -> list[str]:
         "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
         "--access-logfile", "-", "--graceful-timeout", "10",
     ]  # fmt: skip
+
+
+def code_index_command() -> list[str]:
+    return [PYTHON, str(BASE_DIR / "manage.py"), "prepare_code_index"]
 
 
 def worker_command() -> list[str]:

@@ -88,9 +88,11 @@ class AddCodeForm(ReviewPageForm):
 
 
 class FocusForm(forms.Form):
-    """The review page's query: which suggestion to show the evidence of."""
+    """The review page's query: which suggestion (or added code) to show the
+    evidence of."""
 
     suggestion = OptionalIdField()
+    added = OptionalIdField()
 
 
 class HeartbeatForm(forms.Form):

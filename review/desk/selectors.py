@@ -21,9 +21,9 @@ from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy, Relation
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
-from review.models import Decision, Review, ReviewTask
+from review.desk.note_text import NotePiece, note_pieces
+from review.models import Decision, EvidenceSpan, Review, ReviewTask
 from worker.models import Suggestion
-from worker.predictions.evidence import TextPiece, evidence_pieces
 
 # Relations between two suggestions worth showing a coder (a pair that only
 # shares a chapter says little).
@@ -42,11 +42,20 @@ class SuggestionRow:
     def state(self) -> str:
         return self.decision.action if self.decision else "open"
 
+    @property
+    def spans(self) -> list[EvidenceSpan]:
+        """The coder's evidence for this code (prefetched with the decisions)."""
+        return list(self.decision.evidence_spans.all()) if self.decision else []
+
 
 @dataclass
 class AddedRow:
     decision: Decision
     entry: CodeEntry | None
+
+    @property
+    def spans(self) -> list[EvidenceSpan]:
+        return list(self.decision.evidence_spans.all())
 
 
 @dataclass
@@ -57,7 +66,9 @@ class ReviewPage:
     diff: CodeSetDiff
     entries: dict[str, CodeEntry]
     selected: SuggestionRow | None
-    pieces: list[TextPiece]
+    pieces: list[NotePiece]
+    # An added code in focus instead of a suggestion: its evidence is shown.
+    selected_added: AddedRow | None = None
 
     @property
     def reasons(self) -> list[tuple[str, str]]:
@@ -108,12 +119,17 @@ def review_for_coder(review_id: int, coder: User) -> Review | None:
     )
 
 
-def review_page(review: Review, selected_id: int | None = None) -> ReviewPage:
+def review_page(
+    review: Review, selected_id: int | None = None, added_id: int | None = None
+) -> ReviewPage:
+    """The page with suggestion ``selected_id`` in focus, or added code ``added_id``."""
     hierarchy = current_hierarchy()
     suggestions = list(
         Suggestion.objects.filter(prediction_id=review.prediction_id).order_by("rank")
     )
-    decisions = list(Decision.objects.filter(review=review).order_by("pk"))
+    decisions = list(
+        Decision.objects.filter(review=review).prefetch_related("evidence_spans").order_by("pk")
+    )
     by_suggestion = {d.suggestion_id: d for d in decisions if d.suggestion_id is not None}
     rows = [
         SuggestionRow(
@@ -136,10 +152,21 @@ def review_page(review: Review, selected_id: int | None = None) -> ReviewPage:
         for code in {*model_codes, *final}
         if (entry := hierarchy.entry(code)) is not None
     }
-    selected = next((r for r in rows if r.suggestion.pk == selected_id), None)
-    selected = selected or next((r for r in rows if r.suggestion.evidence), None)
-    pieces = evidence_pieces(review.note.text, selected.suggestion.evidence if selected else [])
-    return ReviewPage(review, rows, added, diff, entries, selected, pieces)
+    selected_added = next((a for a in added if a.decision.pk == added_id), None)
+    selected = None
+    if selected_added is None:
+        selected = next((r for r in rows if r.suggestion.pk == selected_id), None)
+        selected = selected or next((r for r in rows if r.suggestion.evidence), None)
+    pieces = _pieces(review.note.text, selected or selected_added)
+    return ReviewPage(review, rows, added, diff, entries, selected, pieces, selected_added)
+
+
+def _pieces(text: str, focus: SuggestionRow | AddedRow | None) -> list[NotePiece]:
+    """The note with the evidence of the row in focus: the model's (for a
+    suggestion) and the coder's."""
+    model = focus.suggestion.evidence if isinstance(focus, SuggestionRow) else []
+    coder = [(span.start, span.end) for span in focus.spans] if focus else []
+    return note_pieces(text, model, coder)
 
 
 def _replacement(decision: Decision | None, hierarchy: Hierarchy) -> CodeEntry | None:

@@ -29,6 +29,7 @@ from review.desk.forms import (
 )
 from review.events import ReviewAuditKind, event_ids
 from review.models import Review, ReviewTask
+from worker.backends.index_status import code_index_status
 
 
 @require_GET
@@ -39,6 +40,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
         "counts": selectors.coder_counts(coder),
         "reviews": selectors.coder_reviews(coder),
         "queue": queue.queue_counts(),
+        "code_index": code_index_status(),
     }
     return render(request, "review/desk_home.html", context)
 
@@ -63,17 +65,18 @@ def _own_review(request: HttpRequest, review_id: int) -> Review:
     return review
 
 
-def _focus(request: HttpRequest) -> int | None:
-    """The suggestion whose evidence the page shows, from its query."""
+def _focus(request: HttpRequest, name: str = "suggestion") -> int | None:
+    """The suggestion (or, by ``name``, the added code) whose evidence the
+    page shows, from its query."""
     form = FocusForm(request.GET)
-    return form.cleaned_data["suggestion"] if form.is_valid() else None
+    return form.cleaned_data[name] if form.is_valid() else None
 
 
 @require_GET
 @role_required(Role.CODER)
 def review(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
     current = _own_review(request, review_id)
-    page = selectors.review_page(current, _focus(request))
+    page = selectors.review_page(current, _focus(request), _focus(request, "added"))
     if request.htmx:
         return render(request, "review/review.html#note-text", {"page": page})
     audit(ReviewAuditKind.NOTE_VIEWED, actor=signed_in_user(request), **event_ids(review=current))

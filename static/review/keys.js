@@ -1,5 +1,6 @@
 // The review page by keyboard, and the heartbeat that keeps the lease.
-// Keys act on the current suggestion; typing in a field never triggers them.
+// Keys act on the current row (a suggestion, or a code the coder added);
+// typing in a field never triggers them.
 (() => {
   "use strict";
   const root = document.getElementById("review");
@@ -7,7 +8,7 @@
   const help = document.getElementById("help");
   let current = 0;
 
-  const items = () => Array.from(document.querySelectorAll("#work li.suggestion"));
+  const items = () => Array.from(document.querySelectorAll("#work li.suggestion, #work li.added-code"));
   const focusItem = (index) => {
     const list = items();
     if (!list.length) return;
@@ -24,6 +25,37 @@
     return after >= 0 ? after : firstOpen();
   };
 
+  // The selection as offsets into the note's text, counted in characters
+  // (code points, as the server counts them), blank space at either end left
+  // out. None when nothing of the note is selected: the server then says what to do.
+  const noteSelection = () => {
+    const note = document.getElementById("note-text");
+    const selection = window.getSelection();
+    if (!note || !selection || selection.isCollapsed || !selection.rangeCount) return null;
+    const range = selection.getRangeAt(0);
+    if (!note.contains(range.startContainer) || !note.contains(range.endContainer)) return null;
+    const before = document.createRange();
+    before.setStart(note, 0);
+    before.setEnd(range.startContainer, range.startOffset);
+    const chars = Array.from(range.toString());
+    let lead = 0;
+    let trail = chars.length;
+    while (lead < trail && /\s/.test(chars[lead])) lead += 1;
+    while (trail > lead && /\s/.test(chars[trail - 1])) trail -= 1;
+    if (lead === trail) return null;
+    const start = Array.from(before.toString()).length + lead;
+    return { start, end: start + trail - lead, text: chars.slice(lead, trail).join("") };
+  };
+  const markEvidence = (item) => {
+    const form = item?.querySelector("form.evidence-form");
+    if (!form) return;
+    const span = noteSelection();
+    form.elements.start.value = span ? span.start : "";
+    form.elements.end.value = span ? span.end : "";
+    form.elements.text.value = span ? span.text : "";
+    form.requestSubmit();
+  };
+
   document.addEventListener("keydown", (event) => {
     const field = event.target.closest("input, select, textarea");
     if (event.key === "Escape") {
@@ -34,6 +66,8 @@
     if (field || event.ctrlKey || event.metaKey || event.altKey) return;
     // The help is modal: the page behind it must not act on the keys.
     if (help.open && event.key !== "?") return;
+    // Shift + arrows extend the selection in the note, for evidence.
+    if (event.shiftKey && event.key.startsWith("Arrow")) return;
     const item = currentItem();
     const act = {
       "j": () => focusItem(current + 1),
@@ -44,6 +78,7 @@
       "r": () => item?.querySelector("select.reason")?.focus(),
       "e": () => item?.querySelector("input.replacement")?.focus(),
       "c": () => document.getElementById("add-code")?.focus(),
+      "v": () => markEvidence(item),
       "s": () => document.getElementById("submit-review")?.click(),
       "N": () => document.getElementById("next-note-form")?.submit(),
       "?": () => (help.open ? help.close() : help.showModal()),
@@ -61,6 +96,15 @@
 
   document.getElementById("help-button")?.addEventListener("click", () => help.showModal());
 
+  // A row clicked with the mouse becomes the current one, as with j / k.
+  document.addEventListener("click", (event) => {
+    const row = event.target.closest("#work li.suggestion, #work li.added-code");
+    const index = items().indexOf(row);
+    if (index < 0) return;
+    current = index;
+    items().forEach((item, i) => item.classList.toggle("is-current", i === current));
+  });
+
   // After htmx redraws the work area, stay on the same suggestion, or move
   // on to the next one still open when the current one was just decided.
   // On settle, not on swap: htmx wires up the new links only when it settles,
@@ -68,6 +112,9 @@
   document.body.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target.id !== "work" && event.target.id !== "work") return;
     if (document.getElementById("work-error")) { focusItem(current); return; }
+    // Marking or removing evidence keeps the row: the coder may mark more.
+    const source = event.detail.requestConfig?.elt;
+    if (source?.matches?.("form.evidence-form, form.evidence-remove")) { focusItem(current); return; }
     const list = items();
     const stay = list[current] && list[current].classList.contains("state-open");
     focusItem(stay ? current : nextOpen());

@@ -9,12 +9,15 @@ from django.db import models
 from coding_app.audit import kinds
 from coding_app.audit.services import UnknownAuditKind, audit
 
-# Every kind stored before the kinds moved into their apps (review 0006).
+# Every kind stored before the kinds moved into their apps (review 0006),
+# and those declared since.
 STORED_KINDS = {
     "note_viewed",
     "decision_made",
     "decision_changed",
     "decision_removed",
+    "evidence_marked",
+    "evidence_removed",
     "review_submitted",
     "review_reopened",
     "lease_taken",

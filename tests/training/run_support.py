@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.worker.head_corpus import synthetic_notes
+from tests.worker.synthetic_corpus import synthetic_notes
 from training.splits import Split, note_split
 from worker.models import Note, UploadBatch
 

@@ -87,6 +87,7 @@ def test_sft_row_of_an_accepted_prediction_keeps_the_model_reasoning(
     review = accepted.reviews.get()
     assert row == {
         "messages": [*EXPECTED_PROMPT, {"role": "assistant", "content": MODEL_ANSWER}],
+        "evidence": [],
         "metadata": {
             "note_id": accepted.pk,
             "review_id": review.pk,

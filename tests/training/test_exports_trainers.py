@@ -11,19 +11,21 @@ from datasets import load_dataset
 
 from coding_app.accounts.roles import Role
 from coding_app.models import User
+from review.models import EvidenceSpan
+from tests.review.conftest import NOTE_TEXT
 from tests.training.export_support import (
     note_in,
     review_make,
 )
 from training.exports.services import export_snapshot_create, export_snapshot_write
 from training.models import ExportSnapshot
-from training.runs.trainers import Method, trainer_build
+from training.runs.trainers import Method, TrainerSetupError, trainer_build
 from training.splits import Split
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("storage")]
 
 COLUMNS = {
-    "sft": ["messages", "metadata"],
+    "sft": ["messages", "evidence", "metadata"],
     "dpo": ["prompt", "chosen", "rejected", "metadata"],
     "kto": ["prompt", "completion", "label", "metadata"],
     "grpo": ["prompt", "gold_codes", "metadata"],
@@ -35,7 +37,17 @@ def reviewed(make_user: Callable[..., User]) -> User:
     """Two train notes and a validation note, changed and unchanged; the admin."""
     coder = make_user(Role.CODER)
     sibling = note_in(Split.TRAIN, codes=("E1169", "I10"), prefix="t-sib")
-    review_make(sibling, coder, {"E1169": ("replace", "E1165")}, comment="Hyperglycemia.")
+    replaced = review_make(
+        sibling, coder, {"E1169": ("replace", "E1165")}, comment="Hyperglycemia."
+    )
+    # The coder's evidence rides along in the SFT rows (a list of spans).
+    EvidenceSpan.objects.create(
+        decision=replaced.decisions.get(code="E1169"),
+        start=NOTE_TEXT.index("hyperglycemia"),
+        end=NOTE_TEXT.index("hyperglycemia") + len("hyperglycemia"),
+        text="hyperglycemia",
+        created_by=coder,
+    )
     added = note_in(Split.TRAIN, codes=("E1165",), prefix="t-add")
     review_make(added, coder, added=["I10"])
     review_make(note_in(Split.TRAIN, prefix="t-acc"), coder)
@@ -86,3 +98,52 @@ def test_each_training_export_trains_its_trl_trainer_for_one_step(
         logged = trainer.state.log_history[0]
         assert "rewards/reward/mean" in logged
     assert not list((tmp_path / "out").glob("checkpoint-*"))
+
+
+def test_a_trainer_on_a_saved_adapter_goes_on_training_that_adapter(
+    reviewed: User, tiny_llm_dir: Path, tiny_adapter_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    snapshot = export_snapshot_write(
+        snapshot_id=export_snapshot_create(kind="grpo", filters={}, created_by=reviewed).pk
+    )
+    assert snapshot.path is not None
+    trainer = trainer_build(
+        "grpo", tiny_llm_dir, snapshot.path, tmp_path / "out", adapter_path=tiny_adapter_dir
+    )
+
+    saved = load_file(str(tiny_adapter_dir / "adapter_model.safetensors"))
+    assert trainer.model is not None
+    trainable = {
+        name: weight for name, weight in trainer.model.named_parameters() if weight.requires_grad
+    }
+    # The saved weights, trainable (the base model's frozen): not a new,
+    # zero-initialised adapter on the bare model.
+    assert len(trainable) == len(saved) > 0
+    for name, weight in saved.items():
+        (match,) = [w for n, w in trainable.items() if n.replace(".default", "").endswith(name)]
+        assert torch.equal(match.detach(), weight)
+
+
+def test_a_trainer_refuses_an_adapter_folder_without_an_adapter(
+    reviewed: User, tiny_llm_dir: Path, tiny_adapter_dir: Path, tmp_path: Path
+) -> None:
+    from peft import LoraConfig
+
+    snapshot = export_snapshot_write(
+        snapshot_id=export_snapshot_create(kind="sft", filters={}, created_by=reviewed).pk
+    )
+    assert snapshot.path is not None
+    with pytest.raises(TrainerSetupError, match="is not a LoRA adapter"):
+        trainer_build("sft", tiny_llm_dir, snapshot.path, tmp_path, adapter_path=tmp_path)
+    with pytest.raises(TrainerSetupError, match="not both"):
+        trainer_build(
+            "sft",
+            tiny_llm_dir,
+            snapshot.path,
+            tmp_path,
+            adapter_path=tiny_adapter_dir,
+            peft_config=LoraConfig(r=2, target_modules="all-linear", task_type="CAUSAL_LM"),
+        )

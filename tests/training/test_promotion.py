@@ -177,7 +177,7 @@ def test_the_run_form_shows_the_defaults_and_refuses_a_mismatched_base(
 
     login_as(Role.ADMIN)
     page = client.get(reverse("training:runs:list")).content.decode()
-    for default in ('value="300"', 'value="0.01"', 'value="16"', 'value="32"', 'value="2048"'):
+    for default in ('value="200"', 'value="0.05"', 'value="16"', 'value="32"', 'value="2048"'):
         assert default in page
     assert "Promote automatically when category-level micro F1" in page
     response = client.post(
@@ -195,8 +195,9 @@ def test_the_run_form_shows_the_defaults_and_refuses_a_mismatched_base(
             "max_completion_length": 64,
             "max_steps": 2,
             "steps": 10,
-            "anchor_decay": 0.001,
-            "max_pos_weight": 30,
+            "folds": 5,
+            "min_support": 2,
+            "neighbours": 20,
         },
     )
     assert response.status_code == 400

@@ -13,6 +13,7 @@ from coding_app.models import AuditEvent
 from tests.training.run_support import coded_notes
 from training.events import TrainingAuditKind
 from training.models import Evaluation, TrainingRun
+from training.runs.evaluation import SCORE_KEYS
 from training.runs.services import (
     TRAINING_LOCK_KEY,
     TrainingBusy,
@@ -55,19 +56,24 @@ def test_a_head_run_registers_a_candidate_and_evaluates_it_on_held_out_notes(
 
     assert run.status == TrainingRun.Status.DONE, run.error + run.log
     assert run.training_notes == len(notes) - len(held_out)
-    assert run.progress["step"] == run.progress["total"] == 60
-    losses = [point["loss"] for point in run.progress["history"]]
-    assert len(losses) == 60
-    assert losses[-1] < losses[0]
+    # Reading mentions, zero-shot similarity, five cross-fitting folds, the ranker.
+    assert run.progress["step"] == run.progress["total"] == 8
+    assert "on held-out folds precision" in run.log
     version = run.produced_version
     assert version is not None
     assert version.parent == zero_shot
     assert version.backend == "embedding"
     assert Path(version.adapter_path).is_relative_to(model_dir / "runs" / str(run.pk))
+    assert (Path(version.adapter_path) / "suggester.json").is_file()
     evaluation = Evaluation.objects.get(run=run)
     assert evaluation.notes == len(held_out)
     assert set(evaluation.scores) == {"candidate", "active"}
     assert set(evaluation.scores["candidate"]) == {"chapter", "category", "code"}
+    for side in ("candidate", "active"):
+        for level in evaluation.scores[side].values():
+            assert set(level) == set(SCORE_KEYS)
+            assert all(0.0 <= value <= 1.0 for value in level.values())
+    assert evaluation.scores["candidate"]["code"]["map"] > 0.0
     assert {d["note"] for d in evaluation.disagreements} <= held_out
     assert "margin" in evaluation.rule
     assert evaluation.rule["why"]
@@ -78,7 +84,13 @@ def test_a_head_run_registers_a_candidate_and_evaluates_it_on_held_out_notes(
     # The backend loads the candidate's head and predicts with it.
     prediction = backend_for(version).predict([NoteText(1, notes[0].text)])[0]
     assert prediction.codes
-    assert '"head":true' in prediction.raw_output
+    # Its ranked list (for MAP) runs past the suggestions, best first.
+    scores = [score for _, score in prediction.ranked]
+    assert len(prediction.ranked) > len(prediction.codes)
+    assert scores == sorted(scores, reverse=True)
+    assert set(prediction.suggested_codes()) <= set(prediction.ranked_codes())
+    assert '"recipe":"embedding-v2"' in prediction.raw_output
+    assert all(code.rationale for code in prediction.codes)
     assert AuditEvent.objects.filter(kind=TrainingAuditKind.TRAINING_RUN_STARTED).count() == 1
 
 
@@ -115,7 +127,7 @@ def test_a_failing_run_keeps_its_log_and_leaves_the_active_version_untouched(
     run = run_head(zero_shot, labels="reviews")
     assert run.status == TrainingRun.Status.FAILED
     assert "NotEnoughExamples" in run.error
-    assert "0 labelled note" in run.error
+    assert "0 reviewed note(s) with codes" in run.error
     assert f"Run {run.pk}: head from minilm-zero-shot" in run.log
     assert "Traceback" in run.log
     assert run.produced_version is None

@@ -3,6 +3,7 @@ each, an adapter the ``transformers`` backend loads and predicts with."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,3 +95,45 @@ def test_on_a_gpu_the_same_run_uses_bf16_and_gradient_checkpointing() -> None:
     grpo = trl_settings("grpo", {"batch_size": 5, "num_generations": 4}, cuda=False)
     assert grpo["per_device_train_batch_size"] == 4
     assert "max_length" not in grpo
+
+
+def test_a_run_from_a_trained_version_trains_its_adapter_further(
+    admin: User, tiny_llm_dir: Path, tiny_adapter_dir: Path
+) -> None:
+    """GRPO after SFT refines what SFT taught: the run starts from the base
+    version's adapter (its rank, not the run's lora_r), not the bare model."""
+    trained = ModelVersion.objects.create(
+        name="tiny-sft",
+        backend="transformers",
+        base_model=str(tiny_llm_dir),
+        adapter_path=str(tiny_adapter_dir),
+        options={"max_new_tokens": 8},
+    )
+    run = training_run_create(
+        method="sft",
+        base_version=trained,
+        hyperparameters={**TINY, "lora_r": 8, "assistant_only_loss": True},
+        created_by=admin,
+        enqueue=False,
+    )
+
+    training_run_execute(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.DONE, run.error + run.log
+    assert "training the adapter of tiny-sft" in run.log
+    version = run.produced_version
+    assert version is not None
+    assert version.base_model == str(tiny_llm_dir)
+    config = json.loads((Path(version.adapter_path) / "adapter_config.json").read_text())
+    assert config["r"] == 4
+    (prediction,) = backend_for(version).predict([NoteText(1, "Type 2 diabetes, on insulin.")])
+    assert prediction.raw_output
+
+
+def test_only_sft_takes_the_answer_only_loss() -> None:
+    assert trl_settings("sft", {"assistant_only_loss": True}, cuda=False)["assistant_only_loss"]
+    assert not trl_settings("sft", {}, cuda=False)["assistant_only_loss"]
+    assert "assistant_only_loss" not in trl_settings(
+        "grpo", {"assistant_only_loss": True}, cuda=False
+    )

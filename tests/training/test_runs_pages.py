@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from django.template.defaultfilters import floatformat
 from django.test import Client
 from django.urls import reverse
 
@@ -13,7 +14,7 @@ from coding_app.accounts.roles import Role
 from coding_app.models import AuditEvent, User
 from tests.training.run_support import coded_notes
 from training.events import TrainingAuditKind
-from training.models import RetrainSchedule, TrainingRun
+from training.models import Evaluation, RetrainSchedule, TrainingRun
 from training.runs.schedule import retrain_check
 from training.runs.services import training_run_cancel, training_run_create, training_run_execute
 from worker.models import ModelVersion
@@ -49,7 +50,10 @@ def test_a_finished_run_shows_its_curve_log_and_evaluation(
     evaluation = client.get(reverse("training:runs:evaluation", args=[run.pk]))
     assert evaluation.status_code == 200
     html = evaluation.content.decode()
-    assert "Candidate micro F1" in html
+    for heading in ("Micro precision", "Micro recall", "Micro F1", "Macro F1", "MAP"):
+        assert f"<th>{heading}</th>" in html
+    stored = Evaluation.objects.get(run=run).scores["candidate"]["code"]
+    assert f"<td>{floatformat(stored['map'], 3)}</td>" in html
     assert "By chapter" in html
     listing = client.get(reverse("training:runs:list")).content.decode()
     assert f"#{run.pk}" in listing

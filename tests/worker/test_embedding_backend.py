@@ -8,24 +8,21 @@ the same cache folder.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from coding_app.codes.entry import CodeEntry
+from coding_app.codes.forms import dotted
 from coding_app.codes.hierarchy import Hierarchy
 from tests.coding_app.test_codes_support import packaged_hierarchy
 from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
 from worker.backends.embedding import backend as embedding_backend
 from worker.backends.embedding import code_index
 from worker.backends.embedding.backend import PROMPT_VERSION, EmbeddingBackend
-from worker.backends.embedding.code_index import CodeIndex
 from worker.backends.embedding.encoder import PACKAGED_ENCODER
-from worker.backends.embedding.head import LinearCodeHead, save_head
 from worker.backends.embedding.ranking import ranking_options
 from worker.backends.embedding.rationale import QUOTE_CHARS
 
@@ -128,7 +125,6 @@ def test_scores_are_probabilities_in_descending_order(diabetes: NotePrediction) 
 def test_raw_output_lists_the_ranked_candidates(diabetes: NotePrediction) -> None:
     raw = json.loads(diabetes.raw_output)
     assert raw["recipe"] == PROMPT_VERSION
-    assert raw["head"] is False
     assert raw["sentences"] == 3
     candidates = raw["candidates"]
     assert len(candidates) == 20
@@ -138,7 +134,9 @@ def test_raw_output_lists_the_ranked_candidates(diabetes: NotePrediction) -> Non
     assert candidates[0]["code"] == diabetes.codes[0].code
     assert all(-1 <= c["similarity"] <= 1 for c in candidates)
     assert "billable codes against the note's 3 sentence(s)" in diabetes.reasoning
-    assert diabetes.codes[0].code in diabetes.reasoning
+    # Codes a person reads are dotted.
+    assert dotted(diabetes.codes[0].code) in diabetes.reasoning
+    assert diabetes.codes[0].code not in diabetes.reasoning
 
 
 def test_one_code_a_category_unless_told_otherwise(
@@ -250,7 +248,7 @@ def test_the_job_options_of_a_version_are_not_refused_as_unknown() -> None:
         ({"top_k": 0}, r"top_k must be in \[1, 1000\]"),
         ({"threshold": "high"}, "threshold must be a number"),
         ({"threshold": 1.5}, "threshold must be in"),
-        ({"head_weight": float("nan")}, "head_weight must be a number"),
+        ({"threshold": float("nan")}, "threshold must be a number"),
         ({"calibration_a": -1}, "calibration_a must be in"),
     ],
 )
@@ -266,62 +264,12 @@ def test_an_unloadable_encoder_is_a_config_error(make_backend: MakeBackend) -> N
         make_backend(base_model="/no/such/encoder")
 
 
-# The trained head
+# A trained version
 
 
-@pytest.fixture(scope="module")
-def pneumonia_head(backend: EmbeddingBackend, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A head that has learned to like J18.9 and E66.9 for every note."""
-    index: CodeIndex = backend.index
-    head = LinearCodeHead.from_code_index(
-        index, codes=["J189", "E669", "E119"], scale=1.0, offset=0.0
-    )
-    biased = LinearCodeHead(
-        codes=head.codes,
-        weight=head.weight,
-        bias=np.array([4.0, 3.0, -8.0], dtype=np.float32),
-        encoder_name=head.encoder_name,
-        release_key=head.release_key,
-    )
-    return save_head(biased, tmp_path_factory.mktemp("head"))
-
-
-def test_a_head_changes_the_ranking(
-    make_backend: MakeBackend, pneumonia_head: Path, diabetes: NotePrediction
+def test_an_adapter_that_is_not_a_suggester_is_a_config_error(
+    make_backend: MakeBackend, tmp_path: Path
 ) -> None:
-    note = [NoteText(note_id=1, text=DIABETES)]
-    only_head = make_backend(adapter_path=str(pneumonia_head), head_weight=1.0).predict(note)[0]
-    assert [c.code for c in only_head.codes] == ["J189", "E669"]
-    assert json.loads(only_head.raw_output)["head"] is True
-    assert "similarity and the trained head" in only_head.reasoning
-    assert re.match(r"Scored 0\.9\d by the trained head", only_head.codes[0].rationale)
-    blended = make_backend(adapter_path=str(pneumonia_head)).predict(note)[0]
-    assert blended.codes[0].code == "J189"
-    assert [c.code for c in blended.codes] != [c.code for c in diabetes.codes]
-    no_weight = make_backend(adapter_path=str(pneumonia_head), head_weight=0.0).predict(note)[0]
-    assert [c.code for c in no_weight.codes] == [c.code for c in diabetes.codes]
-
-
-def test_a_head_for_another_encoder_is_refused(
-    make_backend: MakeBackend, backend: EmbeddingBackend, tmp_path: Path
-) -> None:
-    head = LinearCodeHead.from_code_index(backend.index, codes=["J189"], scale=1.0, offset=0.0)
-    foreign = LinearCodeHead(head.codes, head.weight, head.bias, "another/encoder", "test-release")
-    path = save_head(foreign, tmp_path)
-    with pytest.raises(BackendConfigError, match="trained on the encoder 'another/encoder'"):
-        make_backend(adapter_path=str(path))
-
-
-def test_a_head_with_no_known_codes_is_refused(
-    make_backend: MakeBackend, backend: EmbeddingBackend, tmp_path: Path
-) -> None:
-    head = LinearCodeHead.from_code_index(backend.index, codes=["J189"], scale=1.0, offset=0.0)
-    elsewhere = LinearCodeHead(("I10",), head.weight, head.bias, PACKAGED_ENCODER, "r")
-    path = save_head(elsewhere, tmp_path)
-    with pytest.raises(BackendConfigError, match="None of the head's 1 codes"):
-        make_backend(adapter_path=str(path))
-
-
-def test_a_missing_head_is_a_config_error(make_backend: MakeBackend, tmp_path: Path) -> None:
-    with pytest.raises(BackendConfigError, match="No trained head"):
-        make_backend(adapter_path=str(tmp_path / "missing"))
+    (tmp_path / "head.safetensors").write_bytes(b"old linear head")
+    with pytest.raises(BackendConfigError, match="not a trained suggester folder"):
+        make_backend(adapter_path=str(tmp_path))

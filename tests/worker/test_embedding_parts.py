@@ -1,4 +1,4 @@
-"""The pieces of the embedding model: sentences, encoder, code index, head."""
+"""The pieces of the embedding model: sentences, encoder, code index."""
 
 from __future__ import annotations
 
@@ -25,14 +25,6 @@ from worker.backends.embedding.code_index import (
     code_index_texts,
 )
 from worker.backends.embedding.encoder import PACKAGED_ENCODER, encoder_dimension, load_encoder
-from worker.backends.embedding.head import (
-    HEAD_FILE_NAME,
-    LinearCodeHead,
-    load_head,
-    note_vector,
-    note_vectors,
-    save_head,
-)
 from worker.backends.embedding.sentences import split_sentences
 
 # A few codes with and without inclusion terms, enough to rank something.
@@ -86,10 +78,10 @@ def test_one_sentence_a_line_with_blank_lines_dropped() -> None:
 
 
 def test_prose_is_cut_at_full_stops_but_not_abbreviations_or_decimals() -> None:
-    text = "Dr. Smith saw the pt. today. Temp 40.2 C. He has e.g. asthma! J. Doe agreed. Fine."
+    text = "Dr. Smith saw the pt. today. Temp 40.2 °C. He has e.g. asthma! J. Doe agreed. Fine."
     assert span_texts(text) == [
         "Dr. Smith saw the pt. today.",
-        "Temp 40.2 C.",
+        "Temp 40.2 °C.",
         "He has e.g. asthma!",
         "J. Doe agreed.",
         "Fine.",
@@ -225,7 +217,14 @@ def test_the_cache_is_read_back_without_encoding(
     assert second.codes == first.codes
     assert np.array_equal(np.asarray(second.vectors), first.vectors)
     assert np.array_equal(second.extra_codes, first.extra_codes)
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".npy"]  # no temp files
+    stem = next(tmp_path.glob("*.npy")).stem
+    # The index, its lock and its progress; no temporary files, no parts.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{stem}.json",
+        f"{stem}.lock",
+        f"{stem}.npy",
+        f"{stem}.progress.json",
+    ]
 
 
 def test_the_cache_key_changes_with_release_encoder_and_codes(
@@ -305,88 +304,3 @@ def test_an_unwritable_cache_folder_only_warns(
         )
     assert index.codes == SMALL_CODES
     assert "Could not cache the code index" in caplog.text
-
-
-# Head
-
-
-@pytest.fixture(scope="module")
-def small_index(encoder: SentenceTransformer, small_entries: list[CodeEntry]) -> CodeIndex:
-    return code_index_build(small_entries, encoder, encoder_name=PACKAGED_ENCODER, release_key="r1")
-
-
-@pytest.fixture
-def saved_head(small_index: CodeIndex, tmp_path: Path) -> tuple[LinearCodeHead, Path]:
-    head = LinearCodeHead.from_code_index(
-        small_index, codes=["J189", "E119", "I10"], scale=10.0, offset=-5.0
-    )
-    return head, save_head(head, tmp_path / "adapter")
-
-
-def test_a_saved_head_loads_back_equal(saved_head: tuple[LinearCodeHead, Path]) -> None:
-    head, path = saved_head
-    assert path.name == HEAD_FILE_NAME
-    for location in (path, path.parent, str(path.parent)):
-        loaded = load_head(location, expect_encoder=PACKAGED_ENCODER)
-        assert loaded.codes == ("J189", "E119", "I10")
-        assert np.array_equal(loaded.weight, head.weight)
-        assert np.array_equal(loaded.bias, head.bias)
-        assert (loaded.encoder_name, loaded.release_key) == (PACKAGED_ENCODER, "r1")
-    assert [p.name for p in path.parent.iterdir()] == [HEAD_FILE_NAME]
-
-
-def test_a_head_initialised_from_codes_ranks_like_similarity(
-    saved_head: tuple[LinearCodeHead, Path], encoder: SentenceTransformer
-) -> None:
-    head, _ = saved_head
-    notes = note_vectors(encoder, ["Pneumonia of the left lung.", "High blood pressure.", " "])
-    probabilities = head.scores(notes)
-    assert probabilities.shape == (3, 3)
-    assert ((probabilities >= 0) & (probabilities <= 1)).all()
-    assert head.codes[int(probabilities[0].argmax())] == "J189"
-    assert head.codes[int(probabilities[1].argmax())] == "I10"
-    assert np.allclose(probabilities[2], 1 / (1 + np.exp(5.0)))  # empty note: bias only
-
-
-def test_note_vector_is_the_normalised_mean() -> None:
-    sentences = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    assert np.allclose(note_vector(sentences), [2**-0.5, 2**-0.5])
-    with pytest.raises(ValueError, match="at least one sentence"):
-        note_vector(np.zeros((0, 2), dtype=np.float32))
-
-
-def test_a_head_for_another_encoder_is_refused(saved_head: tuple[LinearCodeHead, Path]) -> None:
-    _, path = saved_head
-    with pytest.raises(BackendConfigError, match="trained on the encoder"):
-        load_head(path, expect_encoder="some/other-encoder")
-
-
-def test_a_missing_or_malformed_head_is_a_config_error(
-    saved_head: tuple[LinearCodeHead, Path], tmp_path: Path
-) -> None:
-    with pytest.raises(BackendConfigError, match="No trained head"):
-        load_head(tmp_path / "nothing-here")
-    garbage = tmp_path / "garbage.safetensors"
-    garbage.write_bytes(b"\x00" * 64)
-    with pytest.raises(BackendConfigError, match="not a readable head file"):
-        load_head(garbage)
-    head, _ = saved_head
-    from safetensors.numpy import save_file
-
-    foreign = tmp_path / "foreign.safetensors"
-    save_file({"weight": head.weight, "bias": head.bias}, str(foreign), metadata={"x": "y"})
-    with pytest.raises(BackendConfigError, match="is not a version 1"):
-        load_head(foreign)
-
-
-def test_a_head_with_inconsistent_shapes_is_refused() -> None:
-    weight = np.zeros((2, 4), dtype=np.float32)
-    with pytest.raises(ValueError, match="need a weight of 3 rows"):
-        LinearCodeHead(("A", "B", "C"), weight, np.zeros(3, np.float32), "e", "r")
-    with pytest.raises(ValueError, match="no code twice"):
-        LinearCodeHead(("A", "A"), weight, np.zeros(2, np.float32), "e", "r")
-    with pytest.raises(ValueError, match="finite"):
-        LinearCodeHead(("A", "B"), weight + np.nan, np.zeros(2, np.float32), "e", "r")
-    head = LinearCodeHead(("A", "B"), weight, np.zeros(2, np.float32), "e", "r")
-    with pytest.raises(ValueError, match="notes x 4 vectors"):
-        head.scores(np.zeros((1, 3), dtype=np.float32))

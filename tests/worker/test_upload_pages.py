@@ -63,6 +63,30 @@ def test_an_upload_ends_on_a_result_page_with_its_rejected_rows(
     assert lines[1] == "invalid,notes.jsonl,2,text,2,is empty"
 
 
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_bad_reference_code_is_flagged_on_the_result_page_and_in_the_csv(
+    login_as, client, django_capture_on_commit_callbacks
+):
+    login_as(Role.ADMIN)
+    notes = b'{"id": "1", "text": "Fell at home.", "codes": ["I10", "W19.XXX"]}\n'
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_upload(client, notes=SimpleUploadedFile("notes.jsonl", notes))
+    batch = UploadBatch.objects.get()
+    assert (batch.notes_created, batch.rejected, batch.codes_flagged) == (1, 0, 1)
+    page = client.get(response.url).content.decode()
+    assert "1 notes created" in page
+    assert "0 rows rejected; 1 reference codes flagged" in page
+    assert "left out of training and evaluation" in page
+    download = client.get(reverse("worker:rejected_rows_csv", args=[batch.pk]))
+    lines = b"".join(download.streaming_content).decode().splitlines()
+    assert lines[1].startswith('flagged,notes.jsonl,1,codes,1,"unknown reference code in ICD-10-CM')
+    assert "The nearest code that exists is W19" in lines[1]
+    note = Note.objects.get(source="ward-7")
+    assert note.reference_codes == ["I10", "W19.XXX"]
+    note_page = client.get(reverse("worker:note_detail", args=[note.pk])).content.decode()
+    assert "W19.XXX is left out of training and evaluation" in note_page
+
+
 def test_progress_is_polled_until_the_upload_finishes(
     login_as, client, django_capture_on_commit_callbacks
 ):

@@ -87,10 +87,21 @@ def _metadata(record: ReviewRecord, **extra: Any) -> dict[str, Any]:
     }
 
 
+def coder_evidence(record: ReviewRecord) -> list[dict[str, Any]]:
+    """The coder's evidence for the final codes, CodiEsp-X style: the code
+    (dotted), the span's character offsets into the note, and its text."""
+    return [
+        {"code": dotted(code), "start": start, "end": end, "text": text}
+        for code, start, end, text in record.evidence
+    ]
+
+
 def sft_rows(record: ReviewRecord) -> Iterator[Row]:
-    """``messages``: system, user, then the coder's final codes."""
+    """``messages``: system, user, then the coder's final codes; ``evidence``
+    the spans the coder marked for them (empty when none)."""
     yield {
         "messages": [*prompt_for(record), *_assistant(coder_output(record))],
+        "evidence": coder_evidence(record),
         "metadata": _metadata(record, reasoning_source=reasoning_source(record)),
     }
 

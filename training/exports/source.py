@@ -43,7 +43,9 @@ class ReviewRecord:
     additions after; ``changed`` counts decisions other than accept.
     ``replacements`` lists ``(model code, coder code, relation)`` for each
     replaced suggestion, the relation being how the model's code stands to
-    the coder's (``Decision.relation``).
+    the coder's (``Decision.relation``). ``evidence`` lists ``(final code,
+    start, end, text)`` for each span a coder marked on a final code, in the
+    order of ``final`` then of the note.
     """
 
     review_id: int
@@ -59,6 +61,7 @@ class ReviewRecord:
     changed: int
     suggested: list[str]
     replacements: list[tuple[str, str, str]]
+    evidence: list[tuple[str, int, int, str]]
 
     @property
     def unchanged(self) -> bool:
@@ -135,7 +138,8 @@ def review_records_sql(filters: ExportFilters, release_id: int | None) -> tuple[
         SELECT c.id, c.note_id, c.coder_id, c.comment, p.model_version_id,
                p.prompt_version, p.reasoning, n.text,
                dec.decision_ids, coalesce(dec.final, '{{}}'), dec.changed,
-               coalesce(sug.codes, '{{}}'), dec.replaced, dec.replaced_by, dec.relations
+               coalesce(sug.codes, '{{}}'), dec.replaced, dec.replaced_by, dec.relations,
+               coalesce(ev.spans, '[]'::json)
         FROM chosen c
         JOIN worker_prediction p ON p.id = c.prediction_id
         JOIN worker_note n ON n.id = c.note_id
@@ -158,6 +162,14 @@ def review_records_sql(filters: ExportFilters, release_id: int | None) -> tuple[
             SELECT array_agg(s.code ORDER BY s.rank) AS codes
             FROM worker_suggestion s WHERE s.prediction_id = c.prediction_id
         ) sug
+        CROSS JOIN LATERAL (
+            SELECT json_agg(json_build_array({final}, e.start, e."end", e.text)
+                            ORDER BY s.rank NULLS LAST, d.id, e.start, e."end", e.id) AS spans
+            FROM review_decision d
+            JOIN review_evidencespan e ON e.decision_id = d.id
+            LEFT JOIN worker_suggestion s ON s.id = d.suggestion_id
+            WHERE d.review_id = c.id AND {final} IS NOT NULL
+        ) ev
         WHERE dec.decision_ids IS NOT NULL
         ORDER BY c.note_id
     """
@@ -196,4 +208,5 @@ def _record(row: tuple[Any, ...]) -> ReviewRecord:
         changed=row[10],
         suggested=row[11],
         replacements=list(zip(replaced, replaced_by, relations, strict=True)) if replaced else [],
+        evidence=[(code, start, end, text) for code, start, end, text in row[15]],
     )

@@ -2,10 +2,13 @@
 
 Both versions predict the same held-out notes; their code sets are scored
 against the gold sets with the code-system metrics at chapter, category and
-full-code level. Per chapter, the category-level F1 of the labels in that
-chapter shows where a candidate gained or lost. The rule that promotes a
-candidate without a click is written once, here, and its figures are kept
-with the evaluation so the page can show why.
+full-code level: precision, recall and F1 (micro and macro) of the suggested
+codes, and MAP of each version's ranked list (longer than its suggestions
+where the model ranks more candidates than it shows). Per chapter, the
+category-level F1 of the labels in that chapter shows where a candidate
+gained or lost. The rule that promotes a candidate without a click is
+written once, here, and its figures are kept with the evaluation so the
+page can show why.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ RULE_AVERAGE = "f1_micro"
 # one note's worth of codes swings a rare chapter's F1 by whole points.
 MIN_CHAPTER_SUPPORT = 5
 MAX_DISAGREEMENTS = 200
+# The figures kept per side and level: set scores of the suggested codes,
+# and ``map``, the ranking score of the ranked lists.
+SET_SCORES = (
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+)
+SCORE_KEYS = (*SET_SCORES, "map")
 
 
 @dataclass(frozen=True)
@@ -68,11 +82,17 @@ def compare_versions(
     active: Sequence[Sequence[str]],
     gold: Sequence[set[str]],
     hierarchy: Hierarchy,
+    candidate_ranked: Sequence[Sequence[str]] | None = None,
+    active_ranked: Sequence[Sequence[str]] | None = None,
 ) -> Comparison:
-    """Scores of both versions on the same notes, per level and chapter."""
+    """Scores of both versions on the same notes, per level and chapter;
+    MAP over each side's ranked lists (default: its codes in order)."""
     scores = {
-        side: _levels(predicted, gold, hierarchy)
-        for side, predicted in (("candidate", candidate), ("active", active))
+        side: _levels(predicted, ranked, gold, hierarchy)
+        for side, predicted, ranked in (
+            ("candidate", candidate, candidate_ranked),
+            ("active", active, active_ranked),
+        )
     }
     chapters = _chapters(candidate, active, gold, hierarchy)
     disagreements = [
@@ -110,14 +130,18 @@ def promotion_verdict(comparison: Comparison, rule: PromotionRule) -> tuple[bool
 
 
 def _levels(
-    predicted: Sequence[Sequence[str]], gold: Sequence[set[str]], hierarchy: Hierarchy
+    predicted: Sequence[Sequence[str]],
+    ranked: Sequence[Sequence[str]] | None,
+    gold: Sequence[set[str]],
+    hierarchy: Hierarchy,
 ) -> dict[str, dict[str, float]]:
-    evaluation = evaluate_code_sets(predicted, gold, hierarchy)
-    wanted = ("f1_micro", "f1_macro", "precision_micro", "recall_micro")
-    return {
-        level: {key: round(float(asdict(scores)[key]), 4) for key in wanted}
-        for level, scores in evaluation.levels.items()
-    }
+    evaluation = evaluate_code_sets(predicted, gold, hierarchy, ranked_lists=ranked)
+    levels: dict[str, dict[str, float]] = {}
+    for level, scores in evaluation.levels.items():
+        figures = asdict(scores)
+        levels[level] = {key: round(float(figures[key]), 4) for key in SET_SCORES}
+        levels[level]["map"] = round(evaluation.mean_average_precision[level], 4)
+    return levels
 
 
 def _chapters(

@@ -12,7 +12,7 @@ from training.runs.head import HEAD_DEFAULTS
 from training.runs.llm import LLM_DEFAULTS
 from worker.models import ModelVersion
 
-HEAD_FIELDS = ("steps", "anchor_decay", "max_pos_weight")
+HEAD_FIELDS = ("folds", "steps", "min_support", "neighbours")
 LLM_FIELDS = (
     "lora_r",
     "lora_alpha",
@@ -54,16 +54,25 @@ class TrainingRunForm(forms.Form):
         min_value=1,
         max_value=100_000,
         initial=HEAD_DEFAULTS["steps"],
-        help_text="head: full-batch Adam steps",
+        help_text="head: the ranker's boosting iterations",
     )
-    anchor_decay = forms.FloatField(
-        min_value=0, max_value=10, initial=HEAD_DEFAULTS["anchor_decay"]
+    folds = forms.IntegerField(
+        min_value=2,
+        max_value=20,
+        initial=HEAD_DEFAULTS["folds"],
+        help_text="head: cross-fitting folds (the ranker learns on notes the signals never saw)",
     )
-    max_pos_weight = forms.FloatField(
+    min_support = forms.IntegerField(
         min_value=1,
         max_value=1000,
-        initial=HEAD_DEFAULTS["max_pos_weight"],
-        help_text="head: cap on the weight of a rare code's positive notes",
+        initial=HEAD_DEFAULTS["min_support"],
+        help_text="head: notes a mined phrase needs before it evidences a code",
+    )
+    neighbours = forms.IntegerField(
+        min_value=1,
+        max_value=500,
+        initial=HEAD_DEFAULTS["neighbours"],
+        help_text="head: reviewed notes that vote for a note's codes",
     )
     lora_r = forms.IntegerField(
         min_value=1, max_value=512, initial=LLM_DEFAULTS["lora_r"], label="LoRA rank"

@@ -1,12 +1,15 @@
-"""A ``head`` run: the embedding model's multi-label head from gold sets.
+"""A ``head`` run: the embedding model's learned suggester from gold sets.
 
-The base version's encoder and code index are loaded as the backend loads
-them (``embedding_encoder_and_index``, the cached index), the head is fitted
-(``worker.backends.embedding.head_fit``) on every labelled note outside the
-held-out split, and saved as ``head.safetensors`` in the run's folder. The
-candidate version keeps the base's options, so it ranks the same way plus
-the head. Which notes and labels it learns from is this app's part
-(``training.labels``).
+(The method keeps its name from the linear head it replaced: runs, forms
+and schedules already speak of it.) The base version's encoder and code
+index are loaded as the backend loads them (``embedding_encoder_and_index``,
+the cached index); the suggester (``worker.backends.embedding.signals``:
+mention lexicon, nearest notes, per-code classifiers, zero-shot similarity,
+learned ranker, calibration and cut-off) is fitted on every labelled note
+outside the held-out split, with the suggestions coders rejected and the
+evidence they marked, and saved in the run's folder. The candidate version
+keeps the base's options. Which notes and labels it learns from is this
+app's part (``training.labels``).
 """
 
 from __future__ import annotations
@@ -14,50 +17,107 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from training.labels import LABELS_REVIEWS, gold_codes, training_notes
+from coding_app.codes.store import current_hierarchy
+from training.labels import (
+    LABELS_REFERENCE,
+    LABELS_REVIEWS,
+    gold_codes,
+    reference_codes_left_out,
+    training_notes,
+)
 from training.models import TrainingRun
 from training.runs.progress import RunReporter
-from worker.backends.embedding.head import save_head
-from worker.backends.embedding.head_fit import HeadSettings, head_train
+from worker.backends.embedding.code_index import EncoderAndIndex
+from worker.backends.embedding.ranking import ranking_options
+from worker.backends.embedding.signals.feedback import ReviewedNote
+from worker.backends.embedding.signals.fit import FitSettings, Fitted, suggester_fit
+from worker.backends.embedding.signals.lexicon import LexiconSettings
+from worker.backends.embedding.signals.ranker import RankerSettings
+from worker.backends.embedding.signals.signals import SignalSettings
+from worker.backends.embedding.signals.store import suggester_save
+from worker.backends.embedding.signals.terminology import terminology_build
+from worker.backends.embedding.signals.text_model import TextModelSettings
+from worker.backends.embedding.zero_shot import zero_shot_scores
 from worker.backends.loading import embedding_encoder_and_index
 
 HEAD_DEFAULTS: dict[str, Any] = {
     "labels": LABELS_REVIEWS,
-    **HeadSettings().as_dict(),
+    "folds": FitSettings().folds,
+    # The ranker's boosting iterations and learning rate.
+    "steps": RankerSettings().iterations,
+    "learning_rate": RankerSettings().learning_rate,
+    "min_support": LexiconSettings().min_support,
+    "neighbours": TextModelSettings().neighbours,
+    "seed": 0,
 }
 
 
-def head_settings(hyper: dict[str, Any]) -> HeadSettings:
-    """The head's settings from a run's hyperparameters (validated by the form)."""
+def head_settings(hyper: dict[str, Any]) -> FitSettings:
+    """The fit's settings from a run's hyperparameters (validated by the form)."""
     values = {**HEAD_DEFAULTS, **hyper}
-    return HeadSettings(
-        steps=int(values["steps"]),
-        learning_rate=float(values["learning_rate"]),
-        anchor_decay=float(values["anchor_decay"]),
-        max_pos_weight=float(values["max_pos_weight"]),
-        seed=int(values["seed"]),
+    seed = int(values["seed"])
+    return FitSettings(
+        folds=int(values["folds"]),
+        signals=SignalSettings(
+            lexicon=LexiconSettings(min_support=int(values["min_support"])),
+            text=TextModelSettings(neighbours=int(values["neighbours"])),
+        ),
+        ranker=RankerSettings(
+            iterations=int(values["steps"]), learning_rate=float(values["learning_rate"]), seed=seed
+        ),
+        seed=seed,
+    )
+
+
+def _fit(
+    run: TrainingRun,
+    base: EncoderAndIndex,
+    notes: list[ReviewedNote],
+    settings: FitSettings,
+    reporter: RunReporter,
+) -> Fitted:
+    hierarchy = current_hierarchy()
+    known = frozenset(base.index.codes)
+    options = ranking_options(run.base_version.options)
+    steps = iter(range(1, 10_000))
+
+    def progress(what: str, done: int, total: int) -> None:
+        reporter.log(f"{what} {done}/{total}" if total > 1 else what)
+        reporter.step(next(steps), settings.folds + 3, loss=None)
+
+    return suggester_fit(
+        notes,
+        hierarchy=hierarchy,
+        terminology=terminology_build(e for e in hierarchy if e.code in known),
+        zero_shot=lambda texts: zero_shot_scores(base.encoder, base.index, texts, options),
+        settings=settings,
+        progress=progress,
     )
 
 
 def head_run_train(run: TrainingRun, folder: Path, reporter: RunReporter) -> tuple[str, int]:
-    """Train and save the head; returns (its file, the notes it learned from)."""
+    """Fit and save the suggester; returns (its folder, the notes it learned from)."""
     # Raises BackendConfigError for a base that is not an embedding version
     # (``training_run_create`` refuses one first).
     base = embedding_encoder_and_index(run.base_version)
     labels = str(run.hyperparameters.get("labels", LABELS_REVIEWS))
-    notes = training_notes(gold_codes(source=labels, until=run.reviews_until))
+    notes = training_notes(gold_codes(source=labels, until=run.reviews_until), source=labels)
     settings = head_settings(run.hyperparameters)
-    reporter.log(f"{len(notes)} labelled notes from {labels}; {settings.steps} Adam steps")
-
-    def on_step(step: int, total: int, loss: float, lr: float) -> None:
-        reporter.step(step, total, loss=loss, lr=lr)
-
-    result = head_train(
-        notes, index=base.index, encoder=base.encoder, settings=settings, on_step=on_step
+    reporter.log(f"{len(notes)} labelled notes from {labels}; {settings.folds}-fold cross-fitting")
+    if labels == LABELS_REFERENCE:
+        reporter.log(f"Training labels: {reference_codes_left_out(training=True)}")
+    fitted = _fit(run, base, notes, settings, reporter)
+    suggester_save(
+        fitted,
+        folder,
+        encoder=base.encoder_name,
+        release_key=base.index.release_key,
+        settings={**HEAD_DEFAULTS, **run.hyperparameters},
     )
-    path = save_head(result.head, folder)
+    figures = fitted.ranker.validation
     reporter.log(
-        f"Head for {result.codes} codes saved; loss {result.losses[0]:.4f} -> "
-        f"{result.losses[-1]:.4f}"
+        f"Suggester for {fitted.codes} codes saved; on held-out folds precision "
+        f"{figures['precision']:.3f}, recall {figures['recall']:.3f}, F1 {figures['f1']:.3f} "
+        f"at cut-off {figures['cutoff']:.3f}"
     )
-    return str(path), len(notes)
+    return str(folder), len(notes)

@@ -5,7 +5,10 @@ export snapshot; this module adds the LoRA configuration, the run's
 hyperparameters in trl's names, a callback that writes progress and stops
 the trainer when the run is cancelled, and saves the adapter into the run's
 folder, where the ``transformers`` backend (and vLLM's ``--lora-modules``)
-loads it.
+loads it. A run from a version that has an adapter (a trained version's)
+trains that adapter further rather than a new one on the bare base model:
+so GRPO refines what SFT taught, and the new adapter still applies to the
+same base model.
 
 On a machine with CUDA the same run uses bf16 and gradient checkpointing
 (the settings a 7B base with LoRA needs on one GPU); nothing to configure.
@@ -16,10 +19,13 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from training.models import ExportSnapshot, TrainingRun
 from training.runs.progress import RunReporter
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
 
 # How long a run waits for its export being written by another worker.
 SNAPSHOT_WAIT_S = 30 * 60
@@ -36,6 +42,9 @@ LLM_DEFAULTS: dict[str, Any] = {
     "num_generations": 2,
     # -1: as many steps as the epochs take; a positive number caps them.
     "max_steps": -1,
+    # SFT: the loss on the coder's answer alone, not on the note it repeats
+    # (trl needs a chat template it knows, such as Qwen's, to find it).
+    "assistant_only_loss": False,
 }
 
 
@@ -55,6 +64,7 @@ def trl_settings(method: str, hyper: dict[str, Any], *, cuda: bool) -> dict[str,
         "max_length": int(values["max_length"]),
         "max_completion_length": int(values["max_completion_length"]),
         "num_generations": int(values["num_generations"]),
+        "assistant_only_loss": bool(values["assistant_only_loss"]),
         "logging_steps": 1,
     }
     if method == "grpo":
@@ -71,36 +81,48 @@ def trl_settings(method: str, hyper: dict[str, Any], *, cuda: bool) -> dict[str,
 def llm_run_train(run: TrainingRun, folder: Path, reporter: RunReporter) -> str:
     """Train a LoRA adapter on the run's snapshot; returns the adapter folder."""
     import torch
-    from peft import LoraConfig
 
     from training.runs.trainers import trainer_build
 
     dataset = _written_snapshot(run, reporter)
     hyper = {**LLM_DEFAULTS, **run.hyperparameters}
-    lora = LoraConfig(
-        r=int(hyper["lora_r"]),
-        lora_alpha=int(hyper["lora_alpha"]),
-        lora_dropout=float(hyper["lora_dropout"]),
-        target_modules="all-linear",
-        task_type="CAUSAL_LM",
-    )
+    parent = run.base_version.adapter_path
+    lora = None if parent else _new_lora(hyper)
     settings = trl_settings(run.method, hyper, cuda=torch.cuda.is_available())
-    reporter.log(f"{run.method.upper()} on {dataset} with LoRA r={lora.r}: {settings}")
+    start = (
+        f"the adapter of {run.base_version.name}" if parent else f"a new LoRA r={hyper['lora_r']}"
+    )
+    reporter.log(f"{run.method.upper()} on {dataset}, training {start}: {settings}")
     trainer = trainer_build(
         run.method,  # type: ignore[arg-type]  # checked by the form and the model
         run.base_version.base_model,
         dataset,
         folder / "trainer",
         peft_config=lora,
+        adapter_path=parent or None,
         **settings,
     )
     trainer.add_callback(_progress_callback(reporter))
     trainer.train()
     adapter = folder / "adapter"
     model: Any = trainer.model  # a PeftModel: saves the adapter alone
-    model.save_pretrained(str(adapter))
+    # GRPO may add a frozen "ref" copy of a trained adapter; only the one
+    # trained here is the version's.
+    model.save_pretrained(str(adapter), selected_adapters=["default"])
     reporter.log(f"Adapter saved to {adapter}")
     return str(adapter)
+
+
+def _new_lora(hyper: dict[str, Any]) -> LoraConfig:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=int(hyper["lora_r"]),
+        lora_alpha=int(hyper["lora_alpha"]),
+        lora_dropout=float(hyper["lora_dropout"]),
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
 
 
 def _written_snapshot(run: TrainingRun, reporter: RunReporter) -> Path:

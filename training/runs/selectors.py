@@ -105,8 +105,10 @@ def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
     levels = [
         {
             "level": level,
-            "candidate": evaluation.level("candidate", level),
-            "active": evaluation.level("active", level),
+            "sides": [
+                ("Candidate", evaluation.level("candidate", level)),
+                ("Active", evaluation.level("active", level)),
+            ],
         }
         for level in ("chapter", "category", "code")
     ]

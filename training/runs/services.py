@@ -26,7 +26,15 @@ from coding_app.audit.services import audit
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
 from training.events import TrainingAuditKind
-from training.labels import LABELS_REVIEWS, gold_codes, notes_with_text, split_gold
+from training.labels import (
+    LABELS_REFERENCE,
+    LABELS_REVIEWS,
+    LeftOut,
+    gold_codes,
+    notes_with_text,
+    reference_codes_left_out,
+    split_gold,
+)
 from training.models import Evaluation, ExportSnapshot, TrainingRun
 from training.runs.evaluation import (
     Comparison,
@@ -38,7 +46,8 @@ from training.runs.head import HEAD_DEFAULTS, head_run_train
 from training.runs.llm import LLM_DEFAULTS, llm_run_train
 from training.runs.progress import RunCancelled, RunReporter
 from training.splits import Split
-from worker.backends.base import NoteText
+from worker.backends.base import NotePrediction, NoteText
+from worker.backends.embedding.signals.store import RECIPE as SUGGESTER_RECIPE
 from worker.backends.loading import backend_for
 from worker.models import ModelVersion
 from worker.registry.adapters import openai_adapter_load
@@ -162,7 +171,9 @@ def training_run_execute(*, run_id: int, evaluation_note_ids: Sequence[int] | No
         reporter = RunReporter(run)
         try:
             version = _train(run, reporter)
-            evaluation = evaluation_run(run=run, candidate=version, note_ids=evaluation_note_ids)
+            evaluation = evaluation_run(
+                run=run, candidate=version, note_ids=evaluation_note_ids, reporter=reporter
+            )
             reporter.log(f"Evaluation: {evaluation.rule.get('why', '')}")
             _finish(run, TrainingRun.Status.DONE)
         except RunCancelled as stop:
@@ -220,9 +231,9 @@ def _train(run: TrainingRun, reporter: RunReporter) -> ModelVersion:
     folder.mkdir(parents=True, exist_ok=True)
     reporter.log(f"Run {run.pk}: {run.method} from {run.base_version.name}")
     if run.method == TrainingRun.Method.HEAD:
-        adapter, notes = head_run_train(run, folder, reporter)
+        (adapter, notes), recipe = head_run_train(run, folder, reporter), SUGGESTER_RECIPE
     else:
-        adapter, notes = llm_run_train(run, folder, reporter), 0
+        adapter, notes, recipe = llm_run_train(run, folder, reporter), 0, run.method
     base = run.base_version
     version = model_version_register(
         name=f"{base.backend}-run-{run.pk}",
@@ -232,7 +243,7 @@ def _train(run: TrainingRun, reporter: RunReporter) -> ModelVersion:
         served_name=f"run-{run.pk}" if base.backend == ModelVersion.Backend.OPENAI else "",
         options=dict(base.options),
         parent=base,
-        metrics={"run": run.pk, "method": run.method, "training_notes": notes},
+        metrics={"run": run.pk, "method": run.method, "training_notes": notes, "recipe": recipe},
     )
     TrainingRun.objects.filter(pk=run.pk).update(produced_version=version, training_notes=notes)
     run.produced_version, run.training_notes = version, notes
@@ -259,10 +270,14 @@ def evaluation_run(
     candidate: ModelVersion,
     note_ids: Sequence[int] | None = None,
     promote_by: User | None = None,
+    reporter: RunReporter | None = None,
 ) -> Evaluation:
     """Candidate against the active version on the held-out notes (or
-    ``note_ids``), stored; promotes when the rule says so."""
-    ids, gold = _evaluation_gold(run, note_ids)
+    ``note_ids``), stored; promotes when the rule says so. With reference
+    labels, the run's log says how many flagged codes the gold sets left out."""
+    ids, gold, left_out = _evaluation_gold(run, note_ids)
+    if reporter is not None and left_out is not None:
+        reporter.log(f"Evaluation gold: {left_out}")
     active = active_version(candidate.backend)
     comparison = _comparison(candidate, active, ids, gold)
     promote, figures = promotion_verdict(comparison, promotion_rule())
@@ -290,14 +305,16 @@ def evaluation_run(
 
 def _evaluation_gold(
     run: TrainingRun, note_ids: Sequence[int] | None
-) -> tuple[list[int], dict[int, set[str]]]:
-    """The notes to evaluate on (those with a gold set) and their gold sets,
-    from the labels the run names for evaluation (else its training labels)."""
+) -> tuple[list[int], dict[int, set[str]], LeftOut | None]:
+    """The notes to evaluate on (those with a gold set), their gold sets, from
+    the labels the run names for evaluation (else its training labels), and
+    with reference labels the flagged codes they left out (else None)."""
     hyper = run.hyperparameters
     labels = str(hyper.get("evaluation_labels") or hyper.get("labels", LABELS_REVIEWS))
     ids = list(note_ids) if note_ids is not None else holdout_note_ids(labels=labels)
     gold = gold_codes(source=labels, note_ids=ids)
-    return [i for i in ids if gold.get(i)], gold
+    left_out = reference_codes_left_out(note_ids=ids) if labels == LABELS_REFERENCE else None
+    return [i for i in ids if gold.get(i)], gold, left_out
 
 
 def _comparison(
@@ -306,26 +323,25 @@ def _comparison(
     ids: list[int],
     gold: dict[int, set[str]],
 ) -> Comparison:
-    """Both versions' codes for the notes ``ids``, scored against ``gold``
-    (no active version: it suggests nothing)."""
+    """Both versions' codes and ranked lists for the notes ``ids``, scored
+    against ``gold`` (no active version: it suggests nothing)."""
     texts = notes_with_text(ids)
     notes = [NoteText(i, texts[i]) for i in ids]
     new = _predict(candidate, notes)
-    old = _predict(active, notes) if active is not None else [[] for _ in notes]
+    old = _predict(active, notes) if active is not None else [NotePrediction(i, ()) for i in ids]
     return compare_versions(
         note_ids=ids,
-        candidate=new,
-        active=old,
+        candidate=[p.suggested_codes() for p in new],
+        active=[p.suggested_codes() for p in old],
         gold=[gold[i] for i in ids],
         hierarchy=current_hierarchy(),
+        candidate_ranked=[p.ranked_codes() for p in new],
+        active_ranked=[p.ranked_codes() for p in old],
     )
 
 
-def _predict(version: ModelVersion, notes: list[NoteText]) -> list[list[str]]:
-    if not notes:
-        return []
-    backend = backend_for(version)
-    return [[c.code for c in p.codes if c.valid] for p in backend.predict(notes)]
+def _predict(version: ModelVersion, notes: list[NoteText]) -> list[NotePrediction]:
+    return backend_for(version).predict(notes) if notes else []
 
 
 def _headline(comparison: Comparison) -> dict[str, float]:

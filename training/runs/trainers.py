@@ -9,6 +9,7 @@ Public API (training runs and the export tests both use it)::
         output_dir: str | Path,         # where the trainer may write
         *,
         peft_config: peft.PeftConfig | None = None,   # LoRA, say
+        adapter_path: str | Path | None = None,       # a LoRA adapter to train on
         reward_funcs: list[Callable] | None = None,   # GRPO only
         **hyper,                        # any field of the method's trl Config
     ) -> transformers.Trainer
@@ -24,6 +25,11 @@ trl's conversational ``messages`` (SFT), ``prompt``/``chosen``/``rejected``
 ``gold_codes`` (GRPO). GRPO's reward defaults to the product's ICD-10-CM
 reward (``coding_app.codes.reward.reward``, which reads ``gold_codes``).
 
+``adapter_path`` names a saved LoRA adapter of ``model_dir`` (a trained
+version's): the trainer goes on training that adapter, with its own
+configuration, instead of a new one, so an SFT version can be refined by
+GRPO. It excludes ``peft_config``.
+
 Defaults in ``hyper`` that differ from trl's: ``report_to=[]`` (nothing
 phones home), ``save_strategy="no"`` (the caller decides what to keep),
 ``use_cpu`` when no CUDA device is present, and for GRPO small generation
@@ -33,6 +39,7 @@ Every other field is trl's default; pass any Config field to change it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -79,11 +86,26 @@ def dataset_files(dataset_path: str | Path) -> dict[str, str]:
     return files
 
 
-def training_dataset(dataset_path: str | Path) -> DatasetDict:
-    """The export loaded with ``datasets``, as trl's trainers take it."""
-    from datasets import load_dataset
+# Export columns for people and audits that no trainer reads. They are
+# dropped before ``datasets`` sees the rows: it guesses a column's type from
+# the first rows, and a list that is empty there and full further down (a
+# coder's evidence, a pair's hard negatives) fails the whole load.
+BOOKKEEPING_COLUMNS = ("evidence", "metadata")
 
-    return load_dataset("json", data_files=dataset_files(dataset_path))
+
+def training_dataset(dataset_path: str | Path) -> DatasetDict:
+    """The export as trl's trainers take it, without its bookkeeping columns."""
+    from datasets import Dataset, DatasetDict
+
+    splits = {}
+    for split, name in dataset_files(dataset_path).items():
+        with open(name, encoding="utf-8") as rows:
+            records = [json.loads(line) for line in rows if line.strip()]
+        for record in records:
+            for column in BOOKKEEPING_COLUMNS:
+                record.pop(column, None)
+        splits[split] = Dataset.from_list(records)
+    return DatasetDict(splits)
 
 
 def trainer_build(
@@ -93,14 +115,16 @@ def trainer_build(
     output_dir: str | Path,
     *,
     peft_config: Any = None,
+    adapter_path: str | Path | None = None,
     reward_funcs: list[Callable[..., list[float]]] | None = None,
     **hyper: Any,
 ) -> Trainer:
     """A ready trl trainer for ``method``; call ``.train()`` on it."""
     model_path = _checked_model_path(method, model_dir, reward_funcs)
+    adapter = _checked_adapter_path(adapter_path, peft_config)
     data = training_dataset(dataset_path)
     args = _config(method, output_dir, hyper)
-    model, tokenizer = _model_and_tokenizer(model_path)
+    model, tokenizer = _model_and_tokenizer(model_path, adapter)
     common: dict[str, Any] = {
         "model": model,
         "args": args,
@@ -127,6 +151,21 @@ def _checked_model_path(
     if reward_funcs is not None and method != "grpo":
         raise TrainerSetupError(f"reward_funcs apply to GRPO only, not to {method}")
     return model_path
+
+
+def _checked_adapter_path(adapter_path: str | Path | None, peft_config: Any) -> Path | None:
+    """The adapter folder to train on, if any; raises ``TrainerSetupError``
+    when it is no adapter or comes with a new ``peft_config`` too."""
+    if adapter_path is None or not str(adapter_path):
+        return None
+    adapter = Path(adapter_path)
+    if not (adapter / "adapter_config.json").is_file():
+        raise TrainerSetupError(f"{adapter} is not a LoRA adapter (no adapter_config.json)")
+    if peft_config is not None:
+        raise TrainerSetupError(
+            f"pass either peft_config (a new adapter) or adapter_path ({adapter}), not both"
+        )
+    return adapter
 
 
 def _trainer(
@@ -184,11 +223,15 @@ def _config(method: Method, output_dir: str | Path, hyper: dict[str, Any]) -> An
         raise TrainerSetupError(f"bad setting for {method}: {error}") from error
 
 
-def _model_and_tokenizer(model_path: Path) -> tuple[Any, Any]:
+def _model_and_tokenizer(model_path: Path, adapter: Path | None) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_path)
-    return model, tokenizer
+    if adapter is None:
+        return model, tokenizer
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter), is_trainable=True), tokenizer

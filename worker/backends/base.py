@@ -51,7 +51,13 @@ class SuggestedCode:
 
 @dataclass(frozen=True)
 class NotePrediction:
-    """A backend's answer for one note; ``parse_problem`` empty when readable."""
+    """A backend's answer for one note; ``parse_problem`` empty when readable.
+
+    ``ranked`` is the model's longer ranked list, ``(code, score)`` best
+    first, beyond the cut-off that chose ``codes``: ranking metrics (MAP)
+    need the codes a coder is not shown too. Empty when a backend has
+    no such list (an LLM): then the suggested codes in their order rank.
+    """
 
     note_id: int
     codes: tuple[SuggestedCode, ...]
@@ -59,6 +65,15 @@ class NotePrediction:
     raw_output: str = ""
     parse_problem: str = ""
     prompt_version: str = ""
+    ranked: tuple[tuple[str, float], ...] = ()
+
+    def suggested_codes(self) -> list[str]:
+        """The valid suggested codes, in the model's order."""
+        return [c.code for c in self.codes if c.valid]
+
+    def ranked_codes(self) -> list[str]:
+        """The codes to score a ranking by, best first."""
+        return [code for code, _ in self.ranked] if self.ranked else self.suggested_codes()
 
 
 # Options of a model version that the prediction job reads, not the

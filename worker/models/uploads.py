@@ -24,6 +24,8 @@ class UploadBatch(Job):
     notes_created = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    # Reference codes the release does not accept, on notes that were imported.
+    codes_flagged = models.PositiveIntegerField(default=0)
     text_repeats = models.PositiveIntegerField(default=0)
     icd9_skipped = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
@@ -43,12 +45,15 @@ class RejectedRow(models.Model):
     """A row that was not imported, and why, in words the uploader can act on.
 
     Duplicates are listed too (kind DUPLICATE) so the uploader sees which ids
-    were already there; they are not counted as rejected.
+    were already there; they are not counted as rejected. So is each flagged
+    reference code (kind FLAGGED): its note was imported, the code is kept on
+    it and left out of training and evaluation.
     """
 
     class Kind(models.TextChoices):
         INVALID = "invalid", "Rejected"
         DUPLICATE = "duplicate", "Duplicate"
+        FLAGGED = "flagged", "Code flagged"
 
     batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="rejected_rows")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INVALID)

@@ -115,7 +115,9 @@ def prediction_chunk_run(chunk_id: int) -> PredictionChunk:
         return chunk
     job = chunk.job
     version = job.model_version
-    backend = backend_for(version)
+    # Never builds the code index here: waits while one process of the
+    # machine does, then may predict from the codes embedded first.
+    backend = backend_for(version, partial_index_ok=True)
     size = int(version.options.get("job_batch_size", DEFAULT_BACKEND_BATCH))
     for note_ids in batched(_pending_note_ids(chunk), max(size, 1)):
         if _job_cancelled(job.pk):

@@ -1,5 +1,6 @@
 """The admin's prediction pages: start a job, watch it, cancel it, and one
-note with what each model version said about it."""
+note with what each model version said about it; and the progress of the
+machine's code index that the manage and desk homes poll."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coding_app.accounts.roles import Role, role_required
 from coding_app.jobs import poll_response
 from coding_app.models import User
+from worker.backends.index_status import code_index_status
 from worker.models import Note, Prediction, PredictionJob, Suggestion
 from worker.predictions import selectors
 from worker.predictions.evidence import evidence_pieces
@@ -111,3 +113,15 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
 def _selected(suggestions: list[Suggestion], wanted: str) -> Suggestion | None:
     chosen = next((s for s in suggestions if str(s.pk) == wanted), None)
     return chosen or next((s for s in suggestions if s.evidence), None)
+
+
+@require_GET
+@role_required(Role.ADMIN, Role.CODER)
+def code_index_progress(request: HttpRequest) -> HttpResponse:
+    status = code_index_status()
+    return poll_response(
+        request,
+        "components/code_index_progress.html",
+        {"code_index": status},
+        finished=status is None,
+    )

@@ -2,8 +2,9 @@
 
 The first start of ``make run`` imports the CodiEsp case reports shipped in
 ``demo_data/codiesp/`` (CC BY 4.0; see its LICENSE.txt) through the one import
-service, exactly as an admin's upload would go, so the codes that the loaded
-release does not know are reported as rejected rows. It then queues a
+service, exactly as an admin's upload would go: all 750 are imported, and
+the codes that the loaded release does not know (CodiEsp's ``S37.29X``
+without a 7th character) are flagged on their notes. It then queues a
 prediction job with the active embedding model, so that coders find a queue
 the first time they open the desk. Later starts find the notes and do nothing.
 """

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from coding_app.codes.hierarchy import Hierarchy
 from worker.importers import IncomingNote, RowProblem
-from worker.models.notes import MAX_EXTERNAL_ID
+from worker.models.notes import MAX_EXTERNAL_ID, ReferenceCodeFlag
 from worker.uploads.reference_codes import reference_code_check
 
 
@@ -22,6 +22,9 @@ class CheckedNote:
     text_sha256: str
     reference_codes: list[str]
     metadata: dict[str, object]
+    # The reference codes the release does not accept: the note is stored
+    # all the same (its text is good data), with these codes flagged.
+    reference_code_flags: list[ReferenceCodeFlag] = field(default_factory=list)
 
 
 def note_check(
@@ -29,28 +32,29 @@ def note_check(
 ) -> CheckedNote | RowProblem:
     """The note ready to store, or the first problem with it."""
     problem = _problem(note, max_text_chars)
-    keys: list[str] = []
-    for code in note.codes if problem is None else ():
-        key, reason = reference_code_check(code, hierarchy)
-        if reason is not None:
-            problem = ("codes", reason)
-            break
-        assert key is not None
-        keys.append(key)
     if problem is not None:
-        field, reason = problem
-        return RowProblem(note.file_name, note.row_number, field, reason, note.external_id or "")
+        field_name, reason = problem
+        return RowProblem(
+            note.file_name, note.row_number, field_name, reason, note.external_id or ""
+        )
     assert note.external_id is not None  # checked above
     assert note.text is not None
-    codes = list(dict.fromkeys(keys))
+    codes: dict[str, None] = {}
+    flags: dict[str, ReferenceCodeFlag] = {}
+    for code in note.codes:
+        checked = reference_code_check(code, hierarchy)
+        codes[checked.stored] = None
+        if checked.flag is not None:
+            flags.setdefault(checked.stored, checked.flag)
     return CheckedNote(
         note.file_name,
         note.row_number,
         note.external_id,
         note.text,
         hashlib.sha256(note.text.encode()).hexdigest(),
-        codes,
+        list(codes),
         note.metadata,
+        list(flags.values()),
     )
 
 

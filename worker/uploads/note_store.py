@@ -36,9 +36,10 @@ class Tally:
     created: int = 0
     duplicates: int = 0
     rejected: int = 0
+    flagged: int = 0
     repeats: int = 0
     icd9_skipped: int = 0
-    # Rejected rows not yet written; flushed a chunk at a time.
+    # Rejected rows (and flagged codes) not yet written; flushed a chunk at a time.
     pending: list[RejectedRow] = field(default_factory=list)
 
 
@@ -110,11 +111,22 @@ def _store_chunk(batch: UploadBatch, chunk: list[CheckedNote], tally: Tally) -> 
         stored[note.external_id] = batch.pk
         fresh.append(_note(batch, note, repeated=note.text_sha256 in seen))
         seen.add(note.text_sha256)
+        _flag_codes(batch, note, tally)
     Note.objects.bulk_create(fresh, batch_size=CHUNK)
     tally.created += len(fresh)
     tally.repeats += sum(note.text_seen_before for note in fresh)
     if len(tally.pending) >= CHUNK:
         _flush_rejected(tally)
+
+
+def _flag_codes(batch: UploadBatch, note: CheckedNote, tally: Tally) -> None:
+    """List the note's flagged reference codes beside the rejected rows."""
+    for flag in note.reference_code_flags:
+        problem = RowProblem(
+            note.file_name, note.row_number, "codes", flag["reason"], note.external_id
+        )
+        tally.pending.append(_rejected_row(batch, problem, RejectedRow.Kind.FLAGGED))
+    tally.flagged += len(note.reference_code_flags)
 
 
 def _duplicate_reason(batch: UploadBatch, first_batch_id: int) -> str:
@@ -131,6 +143,7 @@ def _note(batch: UploadBatch, note: CheckedNote, *, repeated: bool) -> Note:
         text_sha256=note.text_sha256,
         text_seen_before=repeated,
         reference_codes=note.reference_codes,
+        reference_code_flags=note.reference_code_flags,
         metadata=note.metadata,
         batch=batch,
     )

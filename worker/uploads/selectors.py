@@ -39,7 +39,7 @@ class _Echo:
 
 
 def rejected_rows_csv(batch: UploadBatch) -> Iterator[str]:
-    """The rejected and duplicate rows as CSV lines, streamed from the database."""
+    """The rejected rows, duplicates and flagged codes as CSV lines, streamed."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     rows = batch.rejected_rows.order_by("pk").values_list(

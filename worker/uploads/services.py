@@ -172,7 +172,7 @@ def _finish_failed(batch: UploadBatch, tally: Tally, failure: Exception) -> Uplo
     problem = failure.problem if isinstance(failure, RowRejected) else None
     if isinstance(failure, FileProblem):
         problem = RowProblem(failure.file_name, 0, "file", failure.message)
-    tally.created = tally.duplicates = tally.repeats = 0
+    tally.created = tally.duplicates = tally.repeats = tally.flagged = 0
     tally.rejected = 1 if problem else 0
     if problem is not None:
         RejectedRow.objects.create(
@@ -191,6 +191,7 @@ def _finish(batch: UploadBatch, tally: Tally, status: str, *, error: str) -> Upl
     batch.status, batch.error, batch.finished_at = status, error, timezone.now()
     batch.rows_read, batch.notes_created = tally.rows_read, tally.created
     batch.duplicates, batch.rejected = tally.duplicates, tally.rejected
+    batch.codes_flagged = tally.flagged
     batch.text_repeats, batch.icd9_skipped = tally.repeats, tally.icd9_skipped
     batch.save()
     progress_publish(batch_id=batch.pk, rows_read=tally.rows_read, fraction=1.0)

@@ -14,6 +14,11 @@ def upload_summary(batch: UploadBatch) -> str:
         f"{batch.duplicates:,} duplicates skipped",
         f"{batch.rejected:,} rows rejected",
     ]
+    if batch.codes_flagged:
+        parts.append(
+            f"{batch.codes_flagged:,} reference codes flagged (not codes of the loaded release; "
+            "kept on their notes, left out of training and evaluation)"
+        )
     if batch.text_repeats:
         parts.append(f"{batch.text_repeats:,} notes repeat a text already stored (flagged)")
     if batch.icd9_skipped:

@@ -2,7 +2,11 @@
 
 Plays coders from the reference codes of the CodiEsp case reports shipped
 in ``demo_data/codiesp/`` (train reports to learn from, dev reports to
-evaluate on) and prints F1 by level per round; see ``training.simulation``.
+evaluate on) and prints precision, recall, F1 and MAP by level per round;
+see ``training.simulation``. With ``--json`` the last line is one JSON
+object: ``{level}_{figure}_start`` and ``_end`` for each level (chapter,
+category, code) and figure (precision, recall, f1, f1_macro, map), with the
+rounds, the notes reviewed and the dev notes.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from training.simulation import TABLE_HEADER, simulate_loop
+from training.simulation import TABLE_HEADER, loop_summary, simulate_loop
 from worker.models import Note, UploadBatch
 from worker.uploads.demo_notes import DEMO_FILE, DEMO_SOURCE
 from worker.uploads.services import upload_batch_create, upload_batch_run
@@ -50,15 +54,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"({time.monotonic() - started:.0f} s)")
         if options["json"]:
-            first, last = results[0].f1, results[-1].f1
             summary = {
                 "rounds": options["rounds"],
-                "category_f1_start": first["category"],
-                "category_f1_end": last["category"],
-                "code_f1_start": first["code"],
-                "code_f1_end": last["code"],
-                "chapter_f1_start": first["chapter"],
-                "chapter_f1_end": last["chapter"],
+                **loop_summary(results),
                 "reviewed": results[-1].reviewed,
                 "dev_notes": len(dev),
             }

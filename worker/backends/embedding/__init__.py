@@ -2,11 +2,12 @@
 
 ``sentences`` cuts a note into spans, ``encoder`` loads the sentence model
 once per process, ``code_index`` holds the billable codes' vectors (cached on
-disk; ``encoder_and_index`` loads both as a version names them) and
-``head`` is the trained multi-label head that sharpens the ranking (its
-shape, the similarity calibration it starts from, its file format), fitted
-by ``head_fit``. ``ranking`` holds the options and the cut of the ranked
-codes, ``rationale`` the evidence and the texts that explain a suggestion;
+disk; ``encoder_and_index`` loads both as a version names them).
+``ranking`` holds the zero-shot options and the cut of the ranked codes,
+``rationale`` the evidence and the texts that explain a suggestion.
+A trained version ranks with ``signals`` (the learned suggester: mention
+lexicon, nearest notes, per-code classifiers, learned ranker), wired in by
+``learned``; ``zero_shot`` is the similarity signal both paths share.
 ``worker.backends.embedding.backend`` puts them together behind the backend
 interface.
 """

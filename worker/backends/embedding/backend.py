@@ -3,11 +3,13 @@
 Every billable code is a few vectors (description, inclusion terms; see
 ``worker.backends.embedding.code_index``); every sentence of a note is one. A code's
 similarity to the note is its best cosine with any sentence, so one clear
-sentence is enough, however long the note. That similarity is calibrated
-into a probability, optionally blended with a trained head
-(``worker.backends.embedding.head``), and the codes above a cut-off are
-suggested (``worker.backends.embedding.ranking``) with the sentences that
-support them (``worker.backends.embedding.rationale``).
+sentence is enough, however long the note. Untrained (zero-shot), that
+similarity is calibrated into a probability and the codes above a cut-off
+are suggested (``worker.backends.embedding.ranking``) with the sentences
+that support them (``worker.backends.embedding.rationale``). Trained (a
+version whose ``adapter_path`` is a suggester folder), the similarity is one
+signal among those the learned ranker combines (``learned`` and
+``signals``).
 
 The whole batch is embedded in one ``encode`` call; after that a note costs
 one matrix product against the code matrix (done for a block of notes at a
@@ -30,7 +32,7 @@ from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
 from worker.backends.base import BackendConfigError, BackendSpec, NotePrediction, NoteText
 from worker.backends.embedding.code_index import SIMILARITY_BLOCK, CodeMatrix, encoder_and_index
-from worker.backends.embedding.head import LinearCodeHead, load_head, note_vector
+from worker.backends.embedding.learned import LearnedSuggester
 from worker.backends.embedding.ranking import (
     RAW_CANDIDATES,
     Candidates,
@@ -40,6 +42,8 @@ from worker.backends.embedding.ranking import (
 )
 from worker.backends.embedding.rationale import ranking_reasoning, suggestion_with_evidence
 from worker.backends.embedding.sentences import split_sentences
+from worker.backends.embedding.signals.store import is_suggester
+from worker.backends.embedding.zero_shot import top_codes
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +54,11 @@ BLOCK_SENTENCES = SIMILARITY_BLOCK
 
 
 class EmbeddingBackend:
-    """Suggest codes by sentence-to-code similarity, optionally with a head.
+    """Suggest codes by sentence-to-code similarity, or by a trained suggester.
 
     ``spec.base_model`` names the encoder (empty: the packaged
-    all-MiniLM-L6-v2); ``spec.adapter_path`` a trained head
-    (``worker.backends.embedding.head``), which must be for that encoder. ``entries``
+    all-MiniLM-L6-v2); ``spec.adapter_path`` a trained
+    suggester folder (``signals.store``), which must be for that encoder. ``entries``
     narrows the codes that can be suggested (default: every billable code of
     ``hierarchy``; tests use a few chapters).
 
@@ -68,9 +72,6 @@ class EmbeddingBackend:
       ``sigmoid(a * similarity + b)``.
     - ``evidence_floor`` (0.35): a sentence is evidence for a code when its
       similarity reaches this; the best three are kept.
-    - ``head_weight`` (0.3, only with a head): score = ``w * head + (1 - w)
-      * similarity score``; codes the head does not know get 0 from it, so
-      1.0 suggests only the head's codes and 0.0 ignores the head.
     - ``batch_size`` (64): sentences per encoder batch.
     - ``max_sentence_chars`` (300): longer sentences are cut.
     """
@@ -96,11 +97,20 @@ class EmbeddingBackend:
         )
         self.encoder_name, self.encoder, self.index = parts.encoder_name, parts.encoder, parts.index
         self.matrix = CodeMatrix(self.index, self.encoder.device)
-        self.head: LinearCodeHead | None = None
-        self.head_outputs = np.zeros(0, dtype=np.int64)
-        self.head_columns = torch.zeros(0, dtype=torch.int64)
-        if spec.adapter_path.strip():
-            self._attach_head(load_head(spec.adapter_path, expect_encoder=self.encoder_name))
+        self.learned: LearnedSuggester | None = None
+        if is_suggester(spec.adapter_path):
+            self.learned = LearnedSuggester(
+                spec.adapter_path,
+                encoder_name=self.encoder_name,
+                hierarchy=hierarchy,
+                index=self.index,
+                top_k=spec.options.get("top_k"),
+            )
+        elif spec.adapter_path.strip():
+            raise BackendConfigError(
+                f"{spec.adapter_path} is not a trained suggester folder (no suggester.json); "
+                "train one with a head run"
+            )
 
     def predict(self, notes: Sequence[NoteText]) -> list[NotePrediction]:
         spans = [self._spans(note) for note in notes]
@@ -114,6 +124,9 @@ class EmbeddingBackend:
         predictions: list[NotePrediction] = []
         for block in _blocks(bounds):
             scored = [i for i in block if bounds[i][1] > bounds[i][0]]
+            if self.learned is not None:
+                predictions.extend(self._learned(notes, block, scored, bounds, embeddings, on_host))
+                continue
             candidates = self._candidates(embeddings, on_host, [bounds[i] for i in scored])
             found = dict(zip(scored, candidates, strict=True))
             for i in block:
@@ -124,26 +137,28 @@ class EmbeddingBackend:
                 predictions.append(self._prediction(notes[i], spans[i], sentence_vectors, found[i]))
         return predictions
 
-    def _attach_head(self, head: LinearCodeHead) -> None:
-        if head.dim != self.index.dim:
-            raise BackendConfigError(
-                f"The head takes {head.dim}-d vectors; the encoder gives {self.index.dim}"
-            )
-        known = [(i, self.index.positions.get(code)) for i, code in enumerate(head.codes)]
-        kept = [(i, p) for i, p in known if p is not None]
-        if not kept:
-            raise BackendConfigError(
-                f"None of the head's {len(head.codes)} codes is a billable code here"
-            )
-        if len(kept) < len(known):
-            logger.warning(
-                "The head's %d codes unknown to release %s are ignored",
-                len(known) - len(kept),
-                self.index.release_key,
-            )
-        self.head = head
-        self.head_outputs = np.array([i for i, _ in kept], dtype=np.int64)
-        self.head_columns = torch.tensor([p for _, p in kept], device=self.matrix.vectors.device)
+    def _learned(
+        self,
+        notes: Sequence[NoteText],
+        block: list[int],
+        scored: list[int],
+        bounds: list[tuple[int, int]],
+        embeddings: torch.Tensor,
+        on_host: np.ndarray,
+    ) -> list[NotePrediction]:
+        """The trained suggester's predictions for one block of notes."""
+        assert self.learned is not None
+        similarity = self.matrix.best_similarity(embeddings, [bounds[i] for i in scored])
+        opts = self.options
+        scores = torch.sigmoid(opts.calibration_a * similarity + opts.calibration_b)
+        zero_shot = dict(zip(scored, top_codes(scores, self.index), strict=True))
+        learned = self.learned.predictions(
+            [notes[i] for i in scored],
+            [zero_shot[i] for i in scored],
+            [on_host[bounds[i][0] : bounds[i][1]] for i in scored],
+        )
+        found = dict(zip(scored, learned, strict=True))
+        return [found[i] if i in found else _no_sentences(notes[i]) for i in block]
 
     def _spans(self, note: NoteText) -> list[tuple[int, int]]:
         if not isinstance(note.text, str):
@@ -172,12 +187,6 @@ class EmbeddingBackend:
         opts = self.options
         similarity = self.matrix.best_similarity(embeddings, bounds)
         scores = torch.sigmoid(opts.calibration_a * similarity + opts.calibration_b)
-        if self.head is not None:
-            notes = np.stack([note_vector(on_host[s:e]) for s, e in bounds])
-            head_scores = self.head.scores(notes)[:, self.head_outputs]
-            head = torch.zeros_like(scores)
-            head[:, self.head_columns] = torch.from_numpy(head_scores).to(scores.device)
-            scores = opts.head_weight * head + (1 - opts.head_weight) * scores
         pool = opts.candidate_pool(len(self.index))
         top_scores, top_positions = torch.topk(scores, pool, dim=1)
         top_similarity = similarity.gather(1, top_positions)
@@ -196,7 +205,6 @@ class EmbeddingBackend:
         sentence_vectors: np.ndarray,
         candidates: Candidates,
     ) -> NotePrediction:
-        by_head = self.head is not None
         codes = tuple(
             suggestion_with_evidence(
                 index=self.index,
@@ -207,7 +215,6 @@ class EmbeddingBackend:
                 spans=spans,
                 sentence_vectors=sentence_vectors,
                 evidence_floor=self.options.evidence_floor,
-                by_head=by_head,
             )
             for i in codes_chosen(candidates, self.index.codes, self.options)
         )
@@ -215,7 +222,6 @@ class EmbeddingBackend:
             index=self.index,
             options=self.options,
             sentences=len(spans),
-            by_head=by_head,
             candidates=candidates,
             codes=codes,
         )
@@ -225,6 +231,7 @@ class EmbeddingBackend:
             reasoning=reasoning,
             raw_output=self._raw_output(len(spans), candidates),
             prompt_version=PROMPT_VERSION,
+            ranked=_ranked(self.index.codes, candidates),
         )
 
     def _raw_output(self, sentences: int, candidates: Candidates) -> str:
@@ -240,11 +247,16 @@ class EmbeddingBackend:
         summary = {
             "recipe": PROMPT_VERSION,
             "encoder": self.encoder_name,
-            "head": self.head is not None,
             "sentences": sentences,
             "candidates": ranked,
         }
         return json.dumps(summary, separators=(",", ":"))
+
+
+def _ranked(codes: Sequence[str], candidates: Candidates) -> tuple[tuple[str, float], ...]:
+    """Every candidate as ``(code, score)``, best first (for MAP)."""
+    pairs = zip(candidates.positions, candidates.scores, strict=True)
+    return tuple((codes[int(position)], float(score)) for position, score in pairs)
 
 
 def _blocks(bounds: list[tuple[int, int]]) -> Iterable[list[int]]:

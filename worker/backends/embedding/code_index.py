@@ -1,44 +1,28 @@
-"""The billable codes as vectors: built once, cached on disk, shared by mmap.
-
-Recipe (``INDEX_RECIPE``): every billable code gets one vector for its
-description and one for each inclusion term, and a code's similarity to a
-sentence is the best of its vectors (max-pooling). Measured on the CodiEsp
-train split (500 notes, the note's sentences against all 74,719 billable
-codes of the April 2026 release, a code scored by its best sentence), gold
-codes found in the top 10 / top 30:
-
-- description only                       11.9 % / 18.9 %
-- mean of description and terms           11.5 % / 18.5 %
-- max over description and terms (kept)   12.9 % / 20.4 %
-
-Averaging blurs a precise description with loose synonyms; taking the best
-lets "Diabetes, type 2" and "Type 2 diabetes mellitus" each match their own
-wording. It costs ~11 % more rows (8,560 terms) and one scatter-max a note.
+"""The billable codes as vectors, built once a machine, shared by mmap.
 
 Row ``i`` is the description of ``codes[i]`` (codes in the order of the
 entries given); the inclusion terms follow, row ``len(codes) + j`` belonging
 to the code at ``extra_codes[j]``. Most codes have no terms, so the common
-case is a plain row lookup and only the terms need a scatter-max. The cache is a
-``.npy`` matrix plus a JSON file of codes, named by release key, encoder
-name and a digest of everything that went into it, and written to temporary
-files then renamed, so two workers building at once never leave a torn file.
+case is a plain row lookup and only the terms need a scatter-max. What a
+code is embedded as, and how an index is named, is ``index_recipe``.
+
+The index lives in a cache folder (``index_store``): built by one process a
+machine under a file lock while the others wait for it, embedded in parts
+saved as they are done (a builder killed or stopped by a time limit is
+resumed, not restarted), and published atomically when whole. Its progress
+is a small JSON file beside it (``index_progress``) that workers and pages
+read. A cache folder that cannot be written only warns: the index is then
+built in memory for this process.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import re
-import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -47,18 +31,45 @@ from sentence_transformers import SentenceTransformer
 from coding_app.codes.entry import CodeEntry
 from coding_app.codes.hierarchy import Hierarchy
 from worker.backends.embedding.encoder import PACKAGED_ENCODER, load_encoder
+from worker.backends.embedding.index_parts import (
+    INDEX_BATCH_SIZE,
+    INDEX_MAX_SEQ_LENGTH,
+    max_seq_length,
+)
+from worker.backends.embedding.index_recipe import (
+    INDEX_RECIPE,
+    billable_entries,
+    cache_stem,
+    code_index_texts,
+    index_digest,
+)
+from worker.backends.embedding.index_store import (
+    IndexTarget,
+    StoredIndex,
+    index_ensure,
+    index_target,
+)
+
+__all__ = [
+    "INDEX_RECIPE",
+    "SIMILARITY_BLOCK",
+    "CodeIndex",
+    "CodeMatrix",
+    "EncoderAndIndex",
+    "cache_stem",
+    "code_index_build",
+    "code_index_for",
+    "code_index_load_or_build",
+    "code_index_texts",
+    "encoder_and_index",
+    "encoder_name_for",
+]
 
 logger = logging.getLogger(__name__)
 
-INDEX_RECIPE = "desc+terms-maxpool-v1"
-INDEX_BATCH_SIZE = 256
-# Descriptions and terms are short (the longest are ~60 word pieces); a
-# short limit keeps the padding of the few long ones from slowing a batch.
-INDEX_MAX_SEQ_LENGTH = 64
 # Sentences multiplied against the code matrix at once: 256 x 83k floats
 # is 85 MB, enough rows to keep the matrix product efficient.
 SIMILARITY_BLOCK = 256
-_FORMAT = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,13 +145,6 @@ class CodeMatrix:
         return codes
 
 
-def code_index_texts(entry: CodeEntry) -> list[str]:
-    """What one code is embedded as: its description, then its terms."""
-    texts = [entry.description.strip()]
-    texts.extend(t.strip() for t in entry.inclusion_terms if t.strip() and t.strip() != texts[0])
-    return [t for t in texts if t] or [entry.dotted]
-
-
 def code_index_build(
     entries: Iterable[CodeEntry],
     encoder: SentenceTransformer,
@@ -149,8 +153,10 @@ def code_index_build(
     release_key: str,
     batch_size: int = INDEX_BATCH_SIZE,
 ) -> CodeIndex:
-    """Embed the billable entries among ``entries`` (others are skipped)."""
-    billable = _billable(entries)
+    """Embed the billable entries among ``entries`` (others are skipped) in
+    memory, in one go: no cache, no lock (``code_index_load_or_build`` is
+    the shared, resumable way)."""
+    billable = billable_entries(entries)
     per_code = [code_index_texts(entry) for entry in billable]
     texts = [entry_texts[0] for entry_texts in per_code]
     extra_codes: list[int] = []
@@ -158,7 +164,7 @@ def code_index_build(
         texts.extend(entry_texts[1:])
         extra_codes.extend([position] * (len(entry_texts) - 1))
     started = time.monotonic()
-    with _max_seq_length(encoder, INDEX_MAX_SEQ_LENGTH):
+    with max_seq_length(encoder, INDEX_MAX_SEQ_LENGTH):
         vectors = encoder.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
         )
@@ -175,7 +181,7 @@ def code_index_build(
         extra_codes=np.asarray(extra_codes, dtype=np.int64),
         encoder_name=encoder_name,
         release_key=release_key,
-        digest=_digest(billable, encoder_name, release_key),
+        digest=index_digest(billable, encoder_name, release_key),
     )
 
 
@@ -188,19 +194,36 @@ def code_index_load_or_build(
     *,
     entries: Iterable[CodeEntry] | None = None,
 ) -> CodeIndex:
-    """The index from ``cache_dir`` when a matching file is there, else built
-    and saved. ``entries`` narrows the codes (tests use a few chapters); by
-    default every billable code of ``hierarchy``. A cache file that cannot be
-    read is rebuilt with a warning; one that cannot be written only warns."""
-    billable = _billable(hierarchy if entries is None else entries)
-    digest = _digest(billable, encoder_name, release_key)
-    stem = cache_stem(encoder_name, release_key, digest)
-    cached = _load(Path(cache_dir), stem, digest, encoder_name, release_key)
-    if cached is not None:
-        return cached
-    index = code_index_build(billable, encoder, encoder_name=encoder_name, release_key=release_key)
-    _save(Path(cache_dir), stem, index)
-    return index
+    """The index from ``cache_dir``, built there first when no process of
+    the machine has (see ``index_store.index_ensure``). ``entries`` narrows
+    the codes (tests use a few chapters); by default every billable code of
+    ``hierarchy``. A damaged cache is rebuilt with a warning; a folder that
+    cannot be written only warns, and the index is built in memory."""
+    target = index_target(
+        hierarchy if entries is None else entries,
+        encoder_name=encoder_name,
+        release_key=release_key,
+        cache_dir=Path(cache_dir),
+    )
+    return code_index_for(target, encoder)
+
+
+def code_index_for(
+    target: IndexTarget, encoder: SentenceTransformer, *, priority: Sequence[str] = ()
+) -> CodeIndex:
+    """``target``'s index (see ``code_index_load_or_build``); a build it
+    starts embeds the ``priority`` codes first."""
+    try:
+        stored = index_ensure(target, encoder, priority=priority)
+    except OSError as error:
+        logger.warning("Could not cache the code index in %s: %s", target.cache_dir, error)
+        return code_index_build(
+            target.entries,
+            encoder,
+            encoder_name=target.encoder_name,
+            release_key=target.release_key,
+        )
+    return _code_index(target, stored)
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,7 +248,7 @@ def encoder_and_index(
     all-MiniLM-L6-v2), shared by the process, and its code index from
     ``cache_dir`` (see ``code_index_load_or_build``). The backend ranks
     with these, and a head is trained on them."""
-    encoder_name = base_model.strip() or PACKAGED_ENCODER
+    encoder_name = encoder_name_for(base_model)
     encoder = load_encoder(encoder_name)
     index = code_index_load_or_build(
         hierarchy, encoder, encoder_name, release_key, cache_dir, entries=entries
@@ -233,100 +256,20 @@ def encoder_and_index(
     return EncoderAndIndex(encoder_name=encoder_name, encoder=encoder, index=index)
 
 
-def cache_stem(encoder_name: str, release_key: str, digest: str) -> str:
-    """The cache file name without suffix: readable parts, then the digest
-    that keeps two names slugged alike (``a/b`` and ``a-b``) apart."""
-    return f"code-index-{_slug(release_key)}-{_slug(encoder_name)}-{digest[:16]}"
+def encoder_name_for(base_model: str) -> str:
+    """The encoder a version's ``base_model`` names; empty is the packaged one."""
+    return base_model.strip() or PACKAGED_ENCODER
 
 
-def _billable(entries: Iterable[CodeEntry]) -> list[CodeEntry]:
-    billable = [e for e in entries if e.billable]
-    if not billable:
-        raise ValueError("The code index needs at least one billable code; none were given")
-    return billable
-
-
-def _digest(billable: list[CodeEntry], encoder_name: str, release_key: str) -> str:
-    digest = hashlib.sha256(f"{INDEX_RECIPE}\0{encoder_name}\0{release_key}".encode())
-    for entry in billable:
-        digest.update("\0".join([entry.code, *code_index_texts(entry), "\n"]).encode())
-    return digest.hexdigest()
-
-
-def _load(
-    cache_dir: Path, stem: str, digest: str, encoder_name: str, release_key: str
-) -> CodeIndex | None:
-    meta_path, matrix_path = cache_dir / f"{stem}.json", cache_dir / f"{stem}.npy"
-    if not meta_path.exists() and not matrix_path.exists():
-        return None
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("format") != _FORMAT or meta.get("digest") != digest:
-            raise ValueError("its metadata is for another index")
-        # Copy-on-write: pages are shared between worker processes and
-        # torch can wrap the array (it refuses read-only ones).
-        vectors = np.load(matrix_path, mmap_mode="c", allow_pickle=False)
-        if vectors.dtype != np.float32:
-            raise ValueError(f"its matrix is {vectors.dtype}, not float32")
-        return CodeIndex(
-            codes=tuple(meta["codes"]),
-            vectors=vectors,
-            extra_codes=np.asarray(meta["extra_codes"], dtype=np.int64),
-            encoder_name=encoder_name,
-            release_key=release_key,
-            digest=digest,
-        )
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        logger.warning("Rebuilding the code index: cache %s is unreadable (%s)", stem, error)
-        return None
-
-
-def _save(cache_dir: Path, stem: str, index: CodeIndex) -> None:
-    meta: dict[str, Any] = {
-        "format": _FORMAT,
-        "recipe": INDEX_RECIPE,
-        "encoder": index.encoder_name,
-        "release_key": index.release_key,
-        "digest": index.digest,
-        "shape": list(index.vectors.shape),
-        "codes": list(index.codes),
-        "extra_codes": index.extra_codes.tolist(),
-    }
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        # The matrix first: a reader trusts the JSON, which names the digest
-        # the matrix beside it was built for, and both are renamed in place.
-        with _atomic_file(cache_dir / f"{stem}.npy") as handle:
-            np.save(handle, np.asarray(index.vectors), allow_pickle=False)
-        with _atomic_file(cache_dir / f"{stem}.json") as handle:
-            handle.write(json.dumps(meta).encode())
-    except OSError as error:
-        logger.warning("Could not cache the code index in %s: %s", cache_dir, error)
-
-
-@contextmanager
-def _atomic_file(path: Path) -> Iterator[Any]:
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def _max_seq_length(encoder: SentenceTransformer, length: int) -> Iterator[None]:
-    """Embed with a shorter limit, then give the shared encoder back as it was."""
-    before = encoder.max_seq_length
-    encoder.max_seq_length = min(length, before) if before else length
-    try:
-        yield
-    finally:
-        encoder.max_seq_length = before
+def _code_index(target: IndexTarget, stored: StoredIndex) -> CodeIndex:
+    return CodeIndex(
+        codes=stored.codes,
+        vectors=stored.vectors,
+        extra_codes=stored.extra_codes,
+        encoder_name=target.encoder_name,
+        release_key=target.release_key,
+        digest=target.digest,
+    )
 
 
 def _check_shapes(codes: tuple[str, ...], vectors: np.ndarray, extra: np.ndarray) -> None:
@@ -341,7 +284,3 @@ def _check_shapes(codes: tuple[str, ...], vectors: np.ndarray, extra: np.ndarray
         raise ValueError("extra_codes must be in ascending order")
     if len(set(codes)) != len(codes):
         raise ValueError("The codes of an index must be unique")
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._]+", "-", text).strip("-.")[:48] or "x"

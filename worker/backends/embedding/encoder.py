@@ -41,6 +41,19 @@ def load_encoder(name: str) -> SentenceTransformer:
         return encoder
 
 
+def load_encoder_private(name: str) -> SentenceTransformer:
+    """A new instance of the encoder called ``name``, shared with nobody.
+
+    For work in a thread of its own (building the code index) beside the
+    process's shared encoder: the builder shortens ``max_seq_length`` while
+    it embeds, which must never cut the sentences of a prediction that runs
+    at the same time.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise BackendConfigError(f"The encoder name must be a non-empty string, got {name!r}")
+    return _load(name.strip())
+
+
 def encoder_dimension(encoder: SentenceTransformer) -> int:
     """The length of the encoder's vectors."""
     # Renamed in sentence-transformers 6; 5.x only has the old name.

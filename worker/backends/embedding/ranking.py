@@ -1,10 +1,10 @@
 """How the embedding backend ranks and cuts: its options, a note's candidates
 and the choice of the codes to suggest from them.
 
-A score is calibrated similarity (``worker.backends.embedding.head``'s
-``CALIBRATION_A``/``CALIBRATION_B``), optionally blended with a trained head;
+A score is calibrated similarity (``CALIBRATION_A``/``CALIBRATION_B``);
 the codes scoring at least ``threshold`` are kept, at most ``top_k`` of them
-and ``per_category`` of one three-character category.
+and ``per_category`` of one three-character category. This is the zero-shot
+path; a trained version ranks with ``signals``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from worker.backends.base import JOB_OPTIONS, BackendConfigError
-from worker.backends.embedding.head import CALIBRATION_A, CALIBRATION_B
 from worker.backends.embedding.sentences import MAX_SENTENCE_CHARS
 
 # The cut-off, top k and per-category limit that maximised category-level
@@ -26,14 +25,16 @@ from worker.backends.embedding.sentences import MAX_SENTENCE_CHARS
 # 10 to 20). Siblings have near-identical descriptions, so without the
 # per-category limit the top 10 fills with variants of one diagnosis.
 DEFAULT_THRESHOLD = 0.015
+# sigmoid(a * similarity + b), fitted by logistic regression (scikit-learn,
+# no regularisation) on the CodiEsp train split: for each of the 500 notes
+# the 100 codes of highest similarity, labelled by whether the coders gave
+# that code (2.9 % did). So a score is the chance that a code near the top
+# of the ranking is right: 0.02 at similarity 0.58, 0.15 at 0.80.
+CALIBRATION_A = 9.887
+CALIBRATION_B = -9.647
 DEFAULT_TOP_K = 10
 DEFAULT_PER_CATEGORY = 1
 DEFAULT_EVIDENCE_FLOOR = 0.35
-# A quick head (1,535 codes, 300 Adam steps on the 500 CodiEsp train notes,
-# started from the code vectors) scored best on the dev split around 0.2 to
-# 0.3: category F1 0.23 without it, 0.32 at 0.3 and 0.30 at 0.5; at 1.0 the
-# head's narrow code list loses recall. Re-fit with each trained head.
-DEFAULT_HEAD_WEIGHT = 0.3
 DEFAULT_BATCH_SIZE = 64
 
 # Candidates fetched a note, per code suggested: room for the per-category
@@ -53,7 +54,6 @@ class RankingOptions:
     calibration_a: float = CALIBRATION_A
     calibration_b: float = CALIBRATION_B
     evidence_floor: float = DEFAULT_EVIDENCE_FLOOR
-    head_weight: float = DEFAULT_HEAD_WEIGHT
     batch_size: int = DEFAULT_BATCH_SIZE
     max_sentence_chars: int = MAX_SENTENCE_CHARS
 
@@ -70,7 +70,6 @@ _OPTION_RANGES: dict[str, tuple[float, float]] = {
     "calibration_a": (1e-6, 1e6),
     "calibration_b": (-1e6, 1e6),
     "evidence_floor": (-1.0, 1.0),
-    "head_weight": (0.0, 1.0),
     "batch_size": (1, 4096),
     "max_sentence_chars": (20, 100_000),
 }

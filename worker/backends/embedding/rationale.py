@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coding_app.codes.forms import dotted
 from coding_app.codes.hierarchy import Hierarchy
 from worker.backends.base import SuggestedCode
 from worker.backends.embedding.code_index import CodeIndex, code_index_texts
@@ -31,7 +32,6 @@ def suggestion_with_evidence(
     spans: list[tuple[int, int]],
     sentence_vectors: np.ndarray,
     evidence_floor: float,
-    by_head: bool,
 ) -> SuggestedCode:
     """The code at ``position`` of ``index``, suggested with ``score``, with
     the note's sentences that support it and a rationale."""
@@ -49,7 +49,6 @@ def suggestion_with_evidence(
         description=texts[0],
         supported=bool(kept),
         more=len(kept) - 1,
-        head_score=score if by_head else None,
     )
     return SuggestedCode(
         code=code,
@@ -64,23 +63,21 @@ def ranking_reasoning(
     index: CodeIndex,
     options: RankingOptions,
     sentences: int,
-    by_head: bool,
     candidates: Candidates,
     codes: tuple[SuggestedCode, ...],
 ) -> str:
     """The note's reasoning text: what was ranked, how, and what was kept."""
-    how = "similarity and the trained head" if by_head else "similarity"
     text = (
         f"Ranked {len(index):,} billable codes against the note's {sentences} "
-        f"sentence(s) by {how}. "
+        "sentence(s) by similarity. "
     )
     if not codes:
         top = index.codes[int(candidates.positions[0])]
         return text + (
             f"No code reached the cut-off {options.threshold:g}; the closest was "
-            f"{top} ({float(candidates.scores[0]):.3f})."
+            f"{dotted(top)} ({float(candidates.scores[0]):.3f})."
         )
-    listed = ", ".join(f"{c.code} ({c.score:.3f})" for c in codes)
+    listed = ", ".join(f"{dotted(c.code)} ({c.score:.3f})" for c in codes)
     return text + (
         f"Kept {len(codes)} code(s) scoring {options.threshold:g} or more (at most "
         f"{options.top_k}, {options.per_category or 'any number'} per category): {listed}."
@@ -101,15 +98,12 @@ def suggestion_rationale(
     description: str,
     supported: bool,
     more: int,
-    head_score: float | None,
 ) -> str:
     """One suggestion's rationale: the sentence quoted, the text it matched."""
     target = f"“{description}”"
     if matched != description:
         target = f"“{matched}”, an inclusion term of {target}"
     prefix = "Suggested"
-    if head_score is not None:
-        prefix = f"Scored {head_score:.2f} by the trained head and similarity"
     if not supported:
         return (
             f"{prefix}; no sentence is close to {target} (the closest, “{quote}”, "

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from worker.models import UploadBatch
+from worker.models import RejectedRow, UploadBatch
 from worker.uploads.services import upload_batch_create, upload_batch_run
 from worker.uploads.summary import upload_summary
 
@@ -43,8 +43,9 @@ class Command(BaseCommand):
             stored_diagnoses_path=diagnoses.resolve() if diagnoses else None,
         )
         batch = upload_batch_run(batch_id=batch.pk, delete_files=False)
-        for row in batch.rejected_rows.filter(kind="invalid")[:20]:
-            self.stderr.write(str(row))
+        shown = [RejectedRow.Kind.INVALID, RejectedRow.Kind.FLAGGED]
+        for row in batch.rejected_rows.filter(kind__in=shown)[:20]:
+            self.stderr.write(f"{row.get_kind_display()}: {row}")
         if batch.status == UploadBatch.Status.FAILED:
             raise CommandError(upload_summary(batch))
         self.stdout.write(upload_summary(batch))

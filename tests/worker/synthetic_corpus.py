@@ -4,7 +4,7 @@ Notes mention a few of eight conditions in varied words, each condition
 always coded the same way (the codes a coder picks, which similarity alone
 often misses: the organism code beside a urinary infection, the
 exacerbation rather than plain COPD). Each condition is written three ways,
-so a head can train on two phrasings and be tested on the third.
+so a model can train on two phrasings and be tested on the third.
 ``NEIGHBOUR_CATEGORIES`` are the categories around those codes, so an index
 narrowed to them builds in seconds.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from worker.backends.embedding.head_fit import LabelledNote
+from worker.backends.embedding.signals.feedback import ReviewedNote
 
 # condition -> (the codes coders give, three ways a note says it)
 CONDITIONS: dict[str, tuple[tuple[str, ...], tuple[str, str, str]]] = {
@@ -132,7 +132,7 @@ NEIGHBOUR_CATEGORIES = {
 }
 
 
-def synthetic_notes(count: int, phrasings: tuple[int, ...], seed: int) -> list[LabelledNote]:
+def synthetic_notes(count: int, phrasings: tuple[int, ...], seed: int) -> list[ReviewedNote]:
     chooser = random.Random(seed)
     notes = []
     for number in range(count):
@@ -144,5 +144,5 @@ def synthetic_notes(count: int, phrasings: tuple[int, ...], seed: int) -> list[L
             lines.append(phrases[chooser.choice(phrasings)])
             codes.update(gold)
         chooser.shuffle(lines)
-        notes.append(LabelledNote(seed * 1000 + number, "\n".join(lines), frozenset(codes)))
+        notes.append(ReviewedNote(seed * 1000 + number, "\n".join(lines), frozenset(codes)))
     return notes
