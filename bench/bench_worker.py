@@ -103,7 +103,7 @@ def job_run(version: ModelVersion, batch: UploadBatch) -> float:
 
 
 def _worker_start(hostname: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "celery", "-A", "coding_app", "worker"]
+    command = [sys.executable, "-m", "celery", "-A", "coding_app", "--quiet", "worker"]
     command += ["--queues", "inference", "--pool", "solo", "--concurrency", "1"]
     command += ["--hostname", hostname, "--loglevel", "WARNING"]
     return subprocess.Popen(command, cwd=ROOT)

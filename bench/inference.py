@@ -21,7 +21,7 @@ on those same N notes:
 - trained: the same job with the trained version (all signals on) on a
   fresh worker, sampling its resident memory as it goes.
 
-Each worker is warmed up first (20 notes). The three run one after the
+Each worker is warmed up first (one chunk, 50 notes). The three run one after the
 other, raw between the two jobs, so a machine whose load drifts skews the
 ratios less. It prints a table and, as the last line, one JSON object:
 {"raw_notes_per_s", "zero_shot_notes_per_s", "trained_notes_per_s",
@@ -42,7 +42,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench_worker import PipelineRun, no_other_worker, pipeline_measure
+from bench_worker import CHUNK, PipelineRun, no_other_worker, pipeline_measure
 from throwaway_database import throwaway_database
 
 if TYPE_CHECKING:  # imported for real after django.setup()
@@ -52,7 +52,8 @@ if TYPE_CHECKING:  # imported for real after django.setup()
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOTES = 1000
-WARM_UP_NOTES = 20
+# A whole chunk: the worker has seen batches of the timed run's size.
+WARM_UP_NOTES = CHUNK
 BENCH_SOURCE = "bench-inference"
 TRAIN_SOURCE = "codiesp"
 
@@ -217,6 +218,7 @@ def _check_trained_path(version: ModelVersion) -> None:
 def _report(
     count: int, raw_s: float, zero: PipelineRun, learned: PipelineRun, run: TrainingRun
 ) -> dict[str, Any]:
+    """Print the table; return the figures of the JSON line."""
     raw, zero_rate, learned_rate = count / raw_s, count / zero.seconds, count / learned.seconds
     print(f"\n{count:,} notes            seconds   notes/s   vs raw")
     for label, seconds, rate in (
@@ -226,15 +228,7 @@ def _report(
     ):
         print(f"{label:<22}{seconds:>9.1f}{rate:>10.2f}{rate / raw:>9.2f}")
     print("(trained: all signals on; target trained / raw >= 0.70)")
-    print("\nworker RSS, MB        zero-shot   trained")
-    for label, key in (
-        ("after warm-up", "rss_after_warm_up_mb"),
-        ("first half, most", "rss_first_half_mb"),
-        ("end", "rss_end_mb"),
-        ("peak", "peak_rss_mb"),
-        ("end - after warm-up", "rss_growth_mb"),
-    ):
-        print(f"{label:<22}{getattr(zero, key):>9.0f}{getattr(learned, key):>10.0f}")
+    _memory_table(zero, learned)
     scores = run.evaluation.scores
     f1 = {side: scores[side]["code"]["f1_micro"] for side in ("candidate", "active")}
     print(
@@ -251,10 +245,24 @@ def _report(
         "peak_rss_mb": round(learned.peak_rss_mb, 1),
         "rss_growth_mb": round(learned.rss_growth_mb, 1),
         "rss_after_warm_up_mb": round(learned.rss_after_warm_up_mb, 1),
+        "rss_first_half_mb": round(learned.rss_first_half_mb, 1),
+        "rss_end_mb": round(learned.rss_end_mb, 1),
         "zero_shot_peak_rss_mb": round(zero.peak_rss_mb, 1),
         "training_notes": run.training_notes,
         "notes": count,
     }
+
+
+def _memory_table(zero: PipelineRun, learned: PipelineRun) -> None:
+    print("\nworker RSS, MB        zero-shot   trained")
+    for label, key in (
+        ("after warm-up", "rss_after_warm_up_mb"),
+        ("first half, most", "rss_first_half_mb"),
+        ("end", "rss_end_mb"),
+        ("peak", "peak_rss_mb"),
+        ("end - after warm-up", "rss_growth_mb"),
+    ):
+        print(f"{label:<22}{getattr(zero, key):>9.0f}{getattr(learned, key):>10.0f}")
 
 
 if __name__ == "__main__":
