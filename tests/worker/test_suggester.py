@@ -141,6 +141,21 @@ def test_a_suggester_for_another_encoder_or_a_broken_folder_is_refused(
         make_backend(str(foreign))
 
 
+def test_a_suggester_of_an_older_recipe_is_refused_with_what_to_do(
+    make_backend: MakeBackend, trained: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads((trained / MANIFEST).read_text())
+    older = tmp_path / "older"
+    older.mkdir()
+    # An embedding-v2 suggester: its ranker read 18 features and its manifest
+    # did not list them.
+    del manifest["features"]
+    (older / MANIFEST).write_text(json.dumps({**manifest, "recipe": "embedding-v2"}))
+    (older / "signals.joblib").write_bytes((trained / "signals.joblib").read_bytes())
+    with pytest.raises(BackendConfigError, match=r"recipe 'embedding-v2'.*head run"):
+        make_backend(str(older))
+
+
 def test_too_few_notes_cannot_train(make_backend: MakeBackend, hierarchy: Hierarchy) -> None:
     with pytest.raises(NotEnoughExamples, match="at least 2"):
         fit(synthetic_notes(1, (0,), seed=3), make_backend(), hierarchy)
@@ -162,3 +177,19 @@ def test_the_cut_off_maximises_f1_on_held_out_notes() -> None:
     ) == pytest.approx(figures["f1"])
     with pytest.raises(ValueError, match="some that are not"):
         ranker_fit(rows, np.ones(600, dtype=np.int8), groups, 0, RankerSettings())
+
+
+def test_a_calibration_step_is_ordered_by_the_ranker_s_own_score() -> None:
+    chooser = np.random.default_rng(1)
+    labels = chooser.random(600) < 0.3
+    rows = (labels[:, None] * 1.0 + chooser.normal(0, 0.6, (600, 3))).astype(np.float32)
+    ranker = ranker_fit(
+        rows, labels.astype(np.int8), np.repeat(np.arange(60), 10), 0, RankerSettings(iterations=30)
+    )
+    calibrated, raw = ranker.scored(rows)
+    # Isotonic steps: far fewer probabilities than rows, so ties are common
+    # and the ranking inside a step comes from the raw score...
+    assert len(np.unique(calibrated)) < len(rows) / 5
+    # ...which the calibration never contradicts.
+    by_raw = np.argsort(raw, kind="stable")
+    assert (np.diff(calibrated[by_raw]) >= 0).all()

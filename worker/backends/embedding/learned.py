@@ -64,6 +64,7 @@ class LearnedSuggester:
             ranked = rank_notes(
                 self.fitted, texts, mentions, zero_shot,
                 hierarchy=self.hierarchy, terminology=self.terminology, billable=self.billable,
+                explained=self.limit,
             )  # fmt: skip
         return [
             self._prediction(note, m, r, v)

@@ -1,6 +1,6 @@
 """The embedding model's learned signals, combined by a learned ranker.
 
-A trained version of the ``embedding`` family (recipe ``embedding-v2``)
+A trained version of the ``embedding`` family (recipe ``embedding-v3``)
 suggests codes from four signals, each learned from the desk's decisions:
 
 - ``mentions`` + ``lexicon``: phrases that evidence a code, mined from the

@@ -17,6 +17,7 @@ trl. negspacy runs the same NegEx algorithm ConText descends from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
@@ -50,6 +51,7 @@ _ABBREVIATIONS = (
 )  # fmt: skip
 _JUDGES = ("negex", FAMILY, HISTORICAL)
 _TERMINATION = ("but", "however", "although", "patient", "who", "which", "except")
+_WORD = re.compile(r"[^\W_]")  # str.isalnum(), as a regex: a word has a letter or digit
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,8 @@ def analyse(text: str) -> NoteMentions:
     mentions: list[Mention] = []
     for number, (start, end) in enumerate(sentences):
         mentions.extend(
-            Mention(phrase, start + span.start_char, start + span.end_char, number, context)
-            for span, phrase, context in _judged(text[start:end])
+            Mention(phrase, start + first, start + last, number, context)
+            for first, last, phrase, context in _judged(text[start:end])
         )
     return NoteMentions(tuple(sentences), tuple(mentions))
 
@@ -95,12 +97,19 @@ def sentence_spans(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[tuple
     none empty, none longer than ``max_chars`` (longer ones are cut after a
     ``;`` or ``,`` in their second half, else at a space): a 2,000-character
     "sentence" would be useless evidence, and the encoder truncates it."""
+    return list(_sentence_spans(text, max_chars))
+
+
+# A trained model splits each note twice (the zero-shot similarity, then the
+# mentions) within one batch: the second split is a lookup.
+@lru_cache(maxsize=256)
+def _sentence_spans(text: str, max_chars: int) -> tuple[tuple[int, int], ...]:
     if not text.strip():
-        return []
+        return ()
     nlp = _pipeline()
     doc = nlp.get_pipe("sentencizer")(_line_starts(nlp.make_doc(text)))
     spans = [_stripped(text, s.start_char, s.end_char) for s in doc.sents]
-    return [piece for s, e in spans if e > s for piece in _cut_long(text, s, e, max_chars)]
+    return tuple(piece for s, e in spans if e > s for piece in _cut_long(text, s, e, max_chars))
 
 
 def normalise(words: str) -> str:
@@ -144,42 +153,50 @@ def _line_starts(doc: Doc) -> Doc:
     return doc
 
 
-def _judged(sentence: str) -> list[tuple[Span, str, str]]:
-    """The sentence's candidate mentions, each with its phrase and context."""
+def _judged(sentence: str) -> list[tuple[int, int, str, str]]:
+    """The sentence's candidate mentions: character span, phrase, context."""
     nlp = _pipeline()
     doc = nlp.make_doc(sentence)
     for token in doc:
         token.is_sent_start = token.i == 0
     found = _candidates(doc)
-    doc.spans[SPAN_KEY] = [span for span, _ in found]
-    judged: set[str] = set()
-    for name in _JUDGES:
-        judge = cast("Negex", nlp.get_pipe(name))
-        # A judge marks nothing in a sentence without one of its triggers
-        # (most have none): skip its walk over every span, and reading its marks.
-        preceding, following, _ = judge.process_negations(doc)
-        if preceding or following:
-            judge(doc)
-            judged.add(name)
-    return [(span, phrase, _context(span, judged)) for span, phrase in found]
+    # A judge marks nothing in a sentence without one of its triggers (most
+    # have none): only then are spans made for it to walk.
+    judges = [
+        (name, judge)
+        for name in _JUDGES
+        if any((judge := cast("Negex", nlp.get_pipe(name))).process_negations(doc)[:2])
+    ]
+    if not judges:
+        offsets = [(t.idx, t.idx + len(t.text)) for t in doc]
+        return [(offsets[a][0], offsets[b - 1][1], phrase, AFFIRMED) for a, b, phrase in found]
+    spans = [doc[a:b] for a, b, _ in found]
+    doc.spans[SPAN_KEY] = spans
+    for _, judge in judges:
+        judge(doc)
+    judged = {name for name, _ in judges}
+    return [
+        (span.start_char, span.end_char, phrase, _context(span, judged))
+        for span, (_, _, phrase) in zip(spans, found, strict=True)
+    ]
 
 
-def _candidates(doc: Doc) -> list[tuple[Span, str]]:
+def _candidates(doc: Doc) -> list[tuple[int, int, str]]:
     """Every run of 1 to ``MAX_GRAM`` words that neither starts nor ends
-    with a stop word, with its phrase (its words, lower-cased)."""
-    words = [t for t in doc if _is_word(t.lower_)]
-    found: list[tuple[Span, str]] = []
-    for i, first in enumerate(words):
-        if first.is_stop:
+    with a stop word: its token range and its phrase (its words, lower-cased)."""
+    words = [(t.i, t.lower_, t.is_stop) for t in doc if _is_word(t.lower_)]
+    found: list[tuple[int, int, str]] = []
+    for i, (first, _, stop) in enumerate(words):
+        if stop:
             continue
         # Grown a word at a time: the words of a span are a run of ``words``.
         phrase = ""
-        for last in words[i : i + MAX_GRAM]:
-            if last.i - first.i >= MAX_GRAM + 2:
+        for last, word, last_stop in words[i : i + MAX_GRAM]:
+            if last - first >= MAX_GRAM + 2:
                 break
-            phrase = f"{phrase} {last.lower_}" if phrase else last.lower_
-            if not last.is_stop:
-                found.append((doc[first.i : last.i + 1], phrase))
+            phrase = f"{phrase} {word}" if phrase else word
+            if not last_stop:
+                found.append((first, last + 1, phrase))
     return found
 
 
@@ -198,7 +215,7 @@ def _context(span: Span, judged: set[str]) -> str:
 
 
 def _is_word(lower: str) -> bool:
-    return any(ch.isalnum() for ch in lower)
+    return _WORD.search(lower) is not None
 
 
 def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

@@ -38,11 +38,22 @@ class Ranker:
     validation: dict[str, float]
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        return self.scored(rows)[0]
+
+    def scored(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's calibrated probability, and the boosting's own score.
+
+        Isotonic calibration is a step function: many candidates of a note
+        share one probability. The raw score orders them within a step (the
+        calibration never reverses it), so a ranking keeps what the ranker
+        knew instead of falling back to the codes' alphabetical order.
+        """
         if not len(rows) or self.boosting is None:
-            return np.zeros(len(rows), dtype=np.float32)
+            zeros = np.zeros(len(rows), dtype=np.float32)
+            return zeros, zeros
         raw = self.boosting.predict_proba(rows)[:, 1]
         calibrated = raw if self.calibration is None else self.calibration.predict(raw)
-        return np.asarray(calibrated, dtype=np.float32)
+        return np.asarray(calibrated, dtype=np.float32), np.asarray(raw, dtype=np.float32)
 
 
 def ranker_fit(

@@ -25,6 +25,8 @@ from worker.backends.embedding.signals.text_model import (
     text_scores,
 )
 
+CLASSIFIER_KEPT = 200
+
 
 @dataclass(frozen=True)
 class SignalSettings:
@@ -61,7 +63,8 @@ def notes_signals(
     hierarchy: Hierarchy,
 ) -> list[NoteSignals]:
     scores = text_scores(signals.text, texts)
-    codes = signals.text.codes
+    codes, categories = signals.text.codes, signals.text.categories
+    by_category = scores.category_classifier
     answers = []
     for i, note in enumerate(mentions):
         count = scores.neighbour_count[i]
@@ -72,12 +75,18 @@ def notes_signals(
                 hits=lexicon_match(signals.lexicon, note, hierarchy),
                 neighbour_share={codes[j]: float(scores.neighbour_share[i, j]) for j in kept},
                 neighbour_count={codes[j]: float(count[j]) for j in kept},
-                classifier=_nonzero(codes, scores.classifier[i]),
+                classifier=_best_classified(codes, scores.classifier[i]),
+                category_classifier=dict(zip(categories, by_category[i].tolist(), strict=True)),
                 zero_shot=zero_shot[i],
             )
         )
     return answers
 
 
-def _nonzero(codes: tuple[str, ...], row: np.ndarray) -> dict[str, float]:
-    return {codes[j]: float(row[j]) for j in np.flatnonzero(row)}
+def _best_classified(codes: tuple[str, ...], row: np.ndarray) -> dict[str, float]:
+    """The ``CLASSIFIER_KEPT`` best classifier scores of a note: ranks below
+    those never make a candidate, and the features read the best ones."""
+    kept = np.flatnonzero(row)
+    if len(kept) > CLASSIFIER_KEPT:
+        kept = kept[np.argpartition(-row[kept], CLASSIFIER_KEPT - 1)[:CLASSIFIER_KEPT]]
+    return {codes[j]: float(row[j]) for j in kept}

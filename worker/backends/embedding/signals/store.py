@@ -24,6 +24,7 @@ from typing import Any
 import joblib
 
 from worker.backends.base import BackendConfigError
+from worker.backends.embedding.signals.features import FEATURES
 from worker.backends.embedding.signals.fit import Fitted
 from worker.backends.embedding.signals.lexicon import Entries, Lexicon
 from worker.backends.embedding.signals.signals import Signals
@@ -32,7 +33,8 @@ MANIFEST = "suggester.json"
 PARTS = "signals.joblib"
 FORMAT = "coding-desk-suggester"
 VERSION = 1
-RECIPE = "embedding-v2"
+# v3: the ranker also reads each signal's view of the code's category.
+RECIPE = "embedding-v3"
 
 
 def is_suggester(path: Path | str) -> bool:
@@ -54,6 +56,7 @@ def suggester_save(
         "notes": fitted.notes,
         "codes": fitted.codes,
         "settings": settings,
+        "features": list(FEATURES),
         "lexicon": {
             "affirmed": _entries(fitted.signals.lexicon.affirmed),
             "family": _entries(fitted.signals.lexicon.family),
@@ -92,6 +95,12 @@ def suggester_load(
         raise BackendConfigError(
             f"The suggester at {folder} was trained with the encoder {manifest.get('encoder')!r}; "
             f"this model version uses {expect_encoder!r}"
+        )
+    if manifest.get("features") != list(FEATURES):
+        raise BackendConfigError(
+            f"The suggester at {folder} was trained with recipe {manifest.get('recipe')!r}, "
+            f"whose ranker reads other features than this release's ({RECIPE}); "
+            "train a new version with a head run"
         )
     lexicon = Lexicon(
         affirmed=_read_entries(manifest["lexicon"]["affirmed"]),

@@ -28,6 +28,7 @@ from worker.backends.embedding.signals.signals import notes_signals
 from worker.backends.embedding.signals.terminology import Terminology
 
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
+EXPLAINED = 30
 
 
 @dataclass(frozen=True)
@@ -47,29 +48,43 @@ def rank_notes(
     hierarchy: Hierarchy,
     terminology: Terminology,
     billable: frozenset[str],
+    explained: int = EXPLAINED,
 ) -> list[list[RankedCode]]:
-    """Every candidate of every note, most probable first."""
+    """Every candidate of every note, most probable first; the ``explained``
+    first of each note carry their rationale (the rest are ranked for MAP
+    and never shown)."""
     answers = notes_signals(fitted.signals, texts, mentions, zero_shot, hierarchy)
     if not answers:
         return []
     rows = [candidate_rows(a, fitted.signals.feedback, terminology, billable) for a in answers]
     # One ranker call for the whole batch: a call costs as much as a few
     # hundred rows, and a row's probability does not depend on the others.
-    every = fitted.ranker.probabilities(np.vstack([found.rows for found in rows]))
+    every, raw = fitted.ranker.scored(np.vstack([found.rows for found in rows]))
     cuts = np.cumsum([len(found.codes) for found in rows])[:-1]
     ranked = []
-    for answer, found, probabilities in zip(answers, rows, np.split(every, cuts), strict=True):
-        order = sorted(range(len(found.codes)), key=lambda i: (-probabilities[i], found.codes[i]))
-        ranked.append([_ranked(answer, found, i, float(probabilities[i])) for i in order])
+    for answer, found, probabilities, scores in zip(
+        answers, rows, np.split(every, cuts), np.split(raw, cuts), strict=True
+    ):
+        order = sorted(
+            range(len(found.codes)), key=lambda i: (-probabilities[i], -scores[i], found.codes[i])
+        )
+        ranked.append(
+            [
+                _ranked(answer, found, i, float(probabilities[i]), explain=rank < explained)
+                for rank, i in enumerate(order)
+            ]
+        )
     return ranked
 
 
-def _ranked(answer: NoteSignals, found: CandidateRows, i: int, probability: float) -> RankedCode:
+def _ranked(
+    answer: NoteSignals, found: CandidateRows, i: int, probability: float, *, explain: bool
+) -> RankedCode:
     code = found.codes[i]
     hit = answer.hits.get(code)
     spans = tuple(hit.spans) if hit is not None and hit.score > 0 else ()
     spans = spans or tuple(found.terminology.get(code, ())[:3])
-    return RankedCode(code, probability, spans, rationale(answer, found, i))
+    return RankedCode(code, probability, spans, rationale(answer, found, i) if explain else "")
 
 
 def rationale(answer: NoteSignals, found: CandidateRows, i: int) -> str:

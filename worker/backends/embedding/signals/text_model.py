@@ -11,7 +11,11 @@ Both read the same TF-IDF vectors (words and word pairs, sublinear counts):
   (kernel ridge with the linear kernel, scikit-learn's ``KernelRidge`` on the
   precomputed note x note similarities): the model keeps one weight per
   training note and code instead of one per word and code, and reuses the
-  similarities the neighbours already need.
+  similarities the neighbours already need;
+- category classifiers: the same, one per ICD-10 category (the code's first
+  three characters) with ``min_examples`` notes. A category has more
+  examples than any of its codes, so it is learned sooner and surer, and
+  the ranker weighs a code by its category's score beside its own.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ class TextModel:
     dual: np.ndarray  # training notes x classified codes
     offset: np.ndarray  # classified codes: the mean label
     neighbours: int
+    categories: tuple[str, ...]  # categories with a classifier
+    category_dual: np.ndarray  # training notes x categories
+    category_offset: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class TextScores:
     neighbour_share: np.ndarray  # notes x codes
     neighbour_count: np.ndarray  # notes x codes: how many neighbours had it
     classifier: np.ndarray  # notes x codes (0 where no classifier)
+    category_classifier: np.ndarray  # notes x TextModel.categories
 
 
 def text_model_fit(
@@ -77,12 +85,10 @@ def text_model_fit(
     targets = labels[:, classified].toarray()
     offset = targets.mean(axis=0) if len(texts) else np.zeros(len(classified))
     kernel = (notes @ notes.T).toarray()
-    ridge = KernelRidge(alpha=settings.ridge_alpha, kernel="precomputed")
-    dual = (
-        ridge.fit(kernel, targets - offset).dual_coef_
-        if len(classified)
-        else np.zeros((len(texts), 0))
-    )
+    dual = _dual(kernel, targets - offset, settings.ridge_alpha)
+    categories, category_targets = _category_targets(codes, settings.min_examples)
+    category_offset = category_targets.mean(axis=0) if len(texts) else np.zeros(len(categories))
+    category_dual = _dual(kernel, category_targets - category_offset, settings.ridge_alpha)
     return TextModel(
         vectorizer=vectorizer,
         notes=notes,
@@ -92,7 +98,32 @@ def text_model_fit(
         dual=np.asarray(dual, dtype=np.float32),
         offset=np.asarray(offset, dtype=np.float32),
         neighbours=settings.neighbours,
+        categories=categories,
+        category_dual=np.asarray(category_dual, dtype=np.float32),
+        category_offset=np.asarray(category_offset, dtype=np.float32),
     )
+
+
+def _dual(kernel: np.ndarray, targets: np.ndarray, alpha: float) -> np.ndarray:
+    """The dual weights of one ridge classifier per target column."""
+    if not targets.shape[1]:
+        return np.zeros((kernel.shape[0], 0))
+    ridge = KernelRidge(alpha=alpha, kernel="precomputed")
+    return np.asarray(ridge.fit(kernel, targets).dual_coef_).reshape(kernel.shape[0], -1)
+
+
+def _category_targets(
+    codes: Sequence[frozenset[str]], min_examples: int
+) -> tuple[tuple[str, ...], np.ndarray]:
+    notes_of: dict[str, set[int]] = {}
+    for i, note in enumerate(codes):
+        for code in note:
+            notes_of.setdefault(code[:3], set()).add(i)
+    categories = tuple(sorted(c for c, seen in notes_of.items() if len(seen) >= min_examples))
+    targets = np.zeros((len(codes), len(categories)), dtype=np.float32)
+    for j, category in enumerate(categories):
+        targets[sorted(notes_of[category]), j] = 1.0
+    return categories, targets
 
 
 def text_scores(model: TextModel, texts: Sequence[str]) -> TextScores:
@@ -102,7 +133,8 @@ def text_scores(model: TextModel, texts: Sequence[str]) -> TextScores:
     classifier = np.zeros((len(texts), len(model.codes)), dtype=np.float32)
     if len(model.classified):
         classifier[:, model.classified] = similarity @ model.dual + model.offset
-    return TextScores(share, count, classifier)
+    categories = similarity @ model.category_dual + model.category_offset
+    return TextScores(share, count, classifier, np.asarray(categories, dtype=np.float32))
 
 
 def _neighbour_votes(model: TextModel, similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
