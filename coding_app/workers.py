@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coding_app.celery import app
+from coding_app.celery import QUEUES, app
 
 
 @dataclass(frozen=True)
@@ -20,3 +20,9 @@ def workers_online(timeout: float = 1.0) -> list[WorkerInfo]:
         WorkerInfo(hostname=name, queues=sorted(q["name"] for q in queues))
         for name, queues in sorted(replies.items())
     ]
+
+
+def queues_unserved(workers: list[WorkerInfo]) -> list[str]:
+    """The desk's queues no answering worker serves: their tasks wait."""
+    served = {queue for worker in workers for queue in worker.queues}
+    return [queue for queue in QUEUES if queue not in served]

@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def sign_in(page: Page, base_url: str, user: User) -> None:
     page.goto(f"{base_url}/")
-    page.keyboard.type(user.email)  # the email field has focus on arrival
+    # The email field has focus on arrival; a key pressed before the browser
+    # applies the autofocus would be lost.
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.type(user.email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")

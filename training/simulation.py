@@ -206,6 +206,8 @@ def _review(
     )
     if Review.objects.filter(task=task).exists():
         return
+    # Storing the prediction made the task open; the simulated coder does it.
+    ReviewTask.objects.filter(pk=task.pk).update(state=ReviewTask.State.DONE)
     review = Review.objects.create(
         task=task,
         coder=coder,

@@ -6,6 +6,10 @@ class WorkerConfig(AppConfig):
     verbose_name = "Notes and inference"
 
     def ready(self) -> None:
+        from coding_app.audit.kinds import register_kinds
+        from worker.events import WorkerAuditKind
+
+        register_kinds(self.label, WorkerAuditKind)
         # Celery discovers ``worker.tasks`` only; each sub-domain keeps its
         # own tasks beside the services that enqueue them.
         import worker.predictions.tasks

@@ -19,6 +19,7 @@ urlpatterns = [
     path("predictions/<int:job_id>/", prediction_views.job_detail, name="job_detail"),
     path("predictions/<int:job_id>/progress/", prediction_views.job_progress, name="job_progress"),
     path("predictions/<int:job_id>/cancel/", prediction_views.job_cancel, name="job_cancel"),
+    path("predictions/<int:job_id>/retry/", prediction_views.job_retry, name="job_retry"),
     path(
         "predictions/code-index/",
         prediction_views.code_index_progress,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 
 from coding_app.audit.models import AuditEvent
 
@@ -35,8 +35,15 @@ def audit_events(
     return events
 
 
-def note_events(note_id: int, *, latest: int = 200) -> QuerySet[AuditEvent]:
-    """The ``latest`` events about a note, newest first, with their actor."""
+def note_events(
+    note_id: int, *, latest: int = 200, note_external_id: str = ""
+) -> QuerySet[AuditEvent]:
+    """The ``latest`` events about a note, newest first, with their actor and,
+    as ``note_external_id``, the note's external id (the trail's sentences
+    name the note by it)."""
     return (
-        AuditEvent.objects.filter(note_id=note_id).select_related("actor").order_by("-pk")[:latest]
+        AuditEvent.objects.filter(note_id=note_id)
+        .select_related("actor")
+        .annotate(note_external_id=Value(note_external_id))
+        .order_by("-pk")[:latest]
     )

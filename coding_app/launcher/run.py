@@ -3,8 +3,9 @@
 ``python -m coding_app.launcher`` (what ``make run`` calls) starts embedded
 PostgreSQL and Redis unless ``DATABASE_URL`` / ``REDIS_URL`` are set, prepares
 the database, starts building the code index (``manage.py prepare_code_index``),
-a Celery worker and gunicorn, prints the URL and the demo logins, and on Ctrl-C
-stops web, worker, the index build, Redis and PostgreSQL in that order.
+a Celery worker per queue and gunicorn, prints the URL and the demo logins,
+and on Ctrl-C stops web, workers, the index build, Redis and PostgreSQL in
+that order.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from coding_app.launcher.preflight import database_problem, redis_problem
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+# Past gunicorn's own graceful timeout (10 s), short of a user's patience.
+STOP_GRACE_S = 15.0
 
 
 class StartupError(Exception):
@@ -153,7 +156,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def start_child(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Child:
     log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by stop_child
+    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by stop_children
     # A session of its own: Ctrl-C in the terminal reaches only this command,
     # which then stops the children in order.
     process = subprocess.Popen(
@@ -180,16 +183,25 @@ def wait_until_answering(url: str, children: list[Child], timeout: float = 60.0)
     raise StartupError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def stop_child(child: Child, grace: float) -> None:
-    if child.process.poll() is None:
+def stop_children(children: list[Child], grace: float) -> None:
+    """Ask every child to stop at once, then kill those still running after
+    ``grace`` seconds. A worker's warm shutdown waits for its task, and a
+    prediction chunk may be waiting minutes for the code index: one by one,
+    Ctrl-C took a minute. Tasks are acknowledged late, so a killed worker's
+    task is redone on the next start."""
+    running = [child for child in children if child.process.poll() is None]
+    for child in running:
         child.process.terminate()
+    deadline = time.monotonic() + grace
+    for child in running:
         try:
-            child.process.wait(grace)
+            child.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             say(f"The {child.name} did not stop within {grace:.0f} s; killing it.")
             os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait()
-    child.log.close()
+    for child in children:
+        child.log.close()
 
 
 def raise_exit(signum: int, _frame: object) -> NoReturn:
@@ -204,7 +216,8 @@ def serve(data_dir: Path, host: str, port: int) -> None:
         env = prepare(data_dir, started, one_shot)
         log_dir = data_dir / "logs"
         children.append(start_child("web server", gunicorn_command(host, port), env, log_dir))
-        children.append(start_child("worker", worker_command(), env, log_dir))
+        for queue in WORKER_QUEUES:
+            children.append(start_child(f"{queue} worker", worker_command(queue), env, log_dir))
         url = f"http://{host}:{port}/"
         wait_until_answering(f"{url}healthz", children)
         say(f"\nCoding Desk is running at {url}")
@@ -251,10 +264,9 @@ def prepare(
 
 
 def stop_all(data_dir: Path, children: list[Child], started: list[EmbeddedService]) -> None:
-    # Web first (no new work arrives), then the worker (it finishes or
-    # hands back its task), then the services they both used.
-    for child in children:
-        stop_child(child, grace=30.0)
+    # The web server and the workers together (a worker finishes or hands
+    # back its task), then the services they all used.
+    stop_children(children, grace=STOP_GRACE_S)
     for service in reversed(started):
         say(f"Stopping {service.name}…")
         service.stop()
@@ -275,11 +287,19 @@ def code_index_command() -> list[str]:
     return [PYTHON, str(BASE_DIR / "manage.py"), "prepare_code_index"]
 
 
-def worker_command() -> list[str]:
+# One worker process per queue, as compose runs them: an import or an export
+# (``default``) never waits behind a prediction chunk or a training run. One
+# task at a time each, for the small machine ``make run`` is meant for.
+WORKER_QUEUES = ("default", "inference", "training")
+
+
+def worker_command(queue: str) -> list[str]:
+    if queue not in WORKER_QUEUES:
+        raise ValueError(f"{queue!r} is not one of the queues {', '.join(WORKER_QUEUES)}")
     return [
         PYTHON, "-m", "celery", "-A", "coding_app", "worker",
-        "--queues", "default,inference,training", "--concurrency", "2",
-        "--loglevel", "INFO", "--hostname", "desk@%h",
+        "--queues", queue, "--concurrency", "1",
+        "--loglevel", "INFO", "--hostname", f"desk-{queue}@%h",
     ]  # fmt: skip
 
 

@@ -199,30 +199,41 @@ def added_code_remove(
         )
 
 
-def review_submit(*, review_id: int, coder: User, expected_version: int | None = None) -> Review:
+class NoCodesUnconfirmed(DecisionRefused):
+    """A review without a final code was submitted without the confirmation."""
+
+
+NO_CODES_REFUSAL = (
+    "This review has no final code. Add the codes the note documents, or confirm "
+    "that this note documents no codable diagnosis."
+)
+
+
+def review_submit(
+    *,
+    review_id: int,
+    coder: User,
+    expected_version: int | None = None,
+    no_codable_diagnosis: bool = False,
+) -> Review:
+    """Submit the review once every suggestion is decided.
+
+    A review without a final code is submitted only with the coder's
+    confirmation that the note documents no codable diagnosis, and is stored
+    with it; a review with codes never carries it.
+    """
     with transaction.atomic():
         review = _locked_review(review_id, coder, expected_version)
-        decided = set(
-            review.decisions.filter(suggestion__isnull=False).values_list(
-                "suggestion_id", flat=True
-            )
-        )
-        open_codes = list(
-            Suggestion.objects.filter(prediction_id=review.prediction_id)
-            .exclude(pk__in=decided)
-            .order_by("rank")
-            .values_list("code", "valid")
-        )
-        if open_codes:
-            raise DecisionRefused(
-                "Decide on every suggestion before submitting; still open: "
-                f"{', '.join(dotted(code) if valid else code for code, valid in open_codes)}."
-            )
+        _refuse_open_suggestions(review)
+        codes = final_codes(review)
+        if not codes and not no_codable_diagnosis:
+            raise NoCodesUnconfirmed(NO_CODES_REFUSAL)
         amendment = review.submitted_at is not None
-        now = timezone.now()
-        review.status, review.submitted_at = Review.Status.SUBMITTED, now
+        review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
+        review.no_codable_diagnosis = not codes
         review.version += 1
-        review.save(update_fields=["status", "submitted_at", "version", "updated_at"])
+        fields = ["status", "submitted_at", "no_codable_diagnosis", "version", "updated_at"]
+        review.save(update_fields=fields)
         ReviewTask.objects.filter(pk=review.task_id).update(
             state=ReviewTask.State.DONE, leased_by=None, lease_expires_at=None
         )
@@ -232,11 +243,29 @@ def review_submit(*, review_id: int, coder: User, expected_version: int | None =
             ReviewAuditKind.REVIEW_SUBMITTED,
             actor=coder,
             **event_ids(review=review),
-            final_codes=sorted(final_codes(review)),
+            final_codes=sorted(codes),
+            no_codable_diagnosis=review.no_codable_diagnosis,
             amendment=amendment,
             seconds_on_task=round(review.seconds_on_task, 1),
         )
         return review
+
+
+def _refuse_open_suggestions(review: Review) -> None:
+    decided = review.decisions.filter(suggestion__isnull=False).values_list(
+        "suggestion_id", flat=True
+    )
+    open_codes = list(
+        Suggestion.objects.filter(prediction_id=review.prediction_id)
+        .exclude(pk__in=list(decided))
+        .order_by("rank")
+        .values_list("code", "valid")
+    )
+    if open_codes:
+        raise DecisionRefused(
+            "Decide on every suggestion before submitting; still open: "
+            f"{', '.join(dotted(code) if valid else code for code, valid in open_codes)}."
+        )
 
 
 def review_reopen(*, review_id: int, coder: User) -> Review:

@@ -87,6 +87,32 @@ class AddCodeForm(ReviewPageForm):
     code = _text()
 
 
+class SubmitForm(ReviewPageForm):
+    """Submit the review, then open the next note (``then=next``) or the desk.
+
+    A page drawn by an older script sends no ``then``: it goes to the desk,
+    as it always did. ``no_codable_diagnosis`` is the coder's confirmation
+    that a review without a final code is meant to have none.
+    """
+
+    THEN_NEXT, THEN_DESK = "next", "desk"
+
+    no_codable_diagnosis = forms.BooleanField(required=False)
+    then = forms.ChoiceField(choices=[(THEN_NEXT, "next"), (THEN_DESK, "desk")], required=False)
+
+    def next_note(self) -> bool:
+        """Whether the coder asked for the next note; call after ``is_valid``."""
+        return bool(self.cleaned_data["then"] == self.THEN_NEXT)
+
+    def submission(self) -> dict[str, Any]:
+        """The arguments of ``decisions.review_submit`` that the page sends."""
+        data = self.cleaned_data
+        return {
+            "expected_version": data["version"],
+            "no_codable_diagnosis": data["no_codable_diagnosis"],
+        }
+
+
 class FocusForm(forms.Form):
     """The review page's query: which suggestion (or added code) to show the
     evidence of."""

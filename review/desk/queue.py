@@ -1,21 +1,31 @@
 """The coders' work queue: tasks made from predictions, leased with SKIP LOCKED.
 
-A task is made for every prediction of the active model version (two for
-the notes picked for blind double coding, by a hash of the note id so the
-pick is stable). "Next note" locks the first free task with ``FOR UPDATE
-SKIP LOCKED``: two coders asking at the same instant get different tasks,
-and nobody waits on another's lock. A lease lasts ``REVIEW_LEASE_SECONDS``
-and the open page renews it; an expired lease is free for the next coder.
+A task is made for every stored prediction (two for the notes picked for
+blind double coding, by a hash of the note id so the pick is stable), in
+the transaction that stores it: ``worker`` sends ``predictions_stored`` and
+``review_tasks_on_predictions_stored`` inserts them in one statement. Only
+the active model version's tasks are served and counted. "Next note" locks
+the first free task with ``FOR UPDATE SKIP LOCKED``: two coders asking at
+the same instant get different tasks, and nobody waits on another's lock.
+A lease lasts ``REVIEW_LEASE_SECONDS`` and the open page renews it; an
+expired lease is free for the next coder.
+
+Predictions stored before tasks were made this way got theirs from a data
+migration (``0009_review_tasks_backfill``), not from a lazy backfill: so the
+desk's count and "Next note" read the same rows, and "Next note" never
+inserts in bulk (it used to, on every press, which also left the count at
+zero until someone pressed it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
@@ -41,36 +51,62 @@ def double_coding_per_mille() -> int:
     return int(getattr(settings, "REVIEW_DOUBLE_CODING_PER_MILLE", 100))
 
 
-def review_tasks_materialize(version: ModelVersion, limit: int = MATERIALIZE_LIMIT) -> int:
-    """Make the missing tasks for ``version``'s predictions; returns how many."""
-    share_per_mille = double_coding_per_mille()
+# Tasks for the predictions that pass ``{where}`` and have none yet; the
+# slot count comes from the double-coding share. Idempotent: a prediction
+# with a task is skipped, and a racing insert of the same slot does nothing.
+_TASKS_INSERT = """
+    INSERT INTO review_reviewtask
+        (note_id, prediction_id, slot, double_coded, priority, confidence, state, created_at)
+    SELECT p.note_id, p.id, slot.n, picked.double, 0,
+           (SELECT MIN(s.score) FROM worker_suggestion s WHERE s.prediction_id = p.id),
+           'open', now()
+    FROM (
+        SELECT p.id, p.note_id FROM worker_prediction p
+        WHERE {where}
+          AND NOT EXISTS (SELECT 1 FROM review_reviewtask t WHERE t.prediction_id = p.id)
+        ORDER BY p.id LIMIT %s
+    ) p
+    CROSS JOIN LATERAL (
+        SELECT (hashtext('double-coding:' || p.note_id::text) & 2147483647) %% 1000 < %s
+            AS double
+    ) picked
+    CROSS JOIN LATERAL generate_series(1, CASE WHEN picked.double THEN 2 ELSE 1 END)
+        AS slot(n)
+    ON CONFLICT DO NOTHING
+"""
+
+
+def _tasks_insert(where: str, params: list[int | list[int]], limit: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO review_reviewtask
-                (note_id, prediction_id, slot, double_coded, priority, confidence, state,
-                 created_at)
-            SELECT p.note_id, p.id, slot.n, picked.double, 0,
-                   (SELECT MIN(s.score) FROM worker_suggestion s WHERE s.prediction_id = p.id),
-                   'open', now()
-            FROM (
-                SELECT p.id, p.note_id FROM worker_prediction p
-                WHERE p.model_version_id = %s
-                  AND NOT EXISTS (SELECT 1 FROM review_reviewtask t WHERE t.prediction_id = p.id)
-                ORDER BY p.id LIMIT %s
-            ) p
-            CROSS JOIN LATERAL (
-                SELECT (hashtext('double-coding:' || p.note_id::text) & 2147483647) %% 1000 < %s
-                    AS double
-            ) picked
-            CROSS JOIN LATERAL generate_series(1, CASE WHEN picked.double THEN 2 ELSE 1 END)
-                AS slot(n)
-            ON CONFLICT DO NOTHING
-            """,
-            [version.pk, limit, share_per_mille],
+            _TASKS_INSERT.format(where=where), [*params, limit, double_coding_per_mille()]
         )
         made: int = cursor.rowcount
         return made
+
+
+def review_tasks_for_predictions(prediction_ids: Sequence[int]) -> int:
+    """Make the tasks of the predictions ``prediction_ids``; returns how many."""
+    if not prediction_ids:
+        return 0
+    ids = list(prediction_ids)
+    return _tasks_insert("p.id = ANY(%s)", [ids], len(ids))
+
+
+def review_tasks_on_predictions_stored(
+    sender: object, *, prediction_ids: Sequence[int], **kwargs: object
+) -> None:
+    """The receiver of ``worker``'s ``predictions_stored``: tasks with the predictions."""
+    review_tasks_for_predictions(prediction_ids)
+
+
+def review_tasks_materialize(version: ModelVersion, limit: int = MATERIALIZE_LIMIT) -> int:
+    """Make the missing tasks for ``version``'s predictions; returns how many.
+
+    For rows written around ``predictions_store`` (the benchmarks' bulk
+    fixtures); stored predictions get their tasks as they are stored.
+    """
+    return _tasks_insert("p.model_version_id = %s", [version.pk], limit)
 
 
 def _free_tasks(version: ModelVersion, coder: User, now: datetime) -> QuerySet[ReviewTask]:
@@ -93,7 +129,6 @@ def lease_next(coder: User, *, least_confident_first: bool = False) -> Review | 
         held = _held(coder, now)
         if held is not None:
             return held
-        review_tasks_materialize(version)
         order: list[str | OrderBy] = ["-priority", "created_at", "pk"]
         if least_confident_first:
             order = ["-priority", F("confidence").asc(nulls_first=True), "created_at", "pk"]
@@ -146,14 +181,24 @@ def _lease(task: ReviewTask, coder: User, now: datetime, *, taken: bool = True) 
     return review
 
 
-def lease_renew(review: Review, coder: User, active_seconds: float) -> bool:
-    """The page's heartbeat: keep the lease and count the time the page was in use."""
+def time_on_task_add(*, review_id: int, coder: User, active_seconds: float) -> None:
+    """Count ``active_seconds`` of use of a draft's page (at most two beats).
+
+    The heartbeat reports every minute, and the submission reports the time
+    since the last beat: the beat the page sends as it goes reaches a review
+    already submitted, so a note done in under a minute used to count 0 s.
+    """
     heartbeat = int(settings.REVIEW_HEARTBEAT_SECONDS)
     counted = max(0.0, min(active_seconds, heartbeat * 2.0))
+    Review.objects.filter(pk=review_id, coder=coder, status=Review.Status.DRAFT).update(
+        seconds_on_task=F("seconds_on_task") + counted
+    )
+
+
+def lease_renew(review: Review, coder: User, active_seconds: float) -> bool:
+    """The page's heartbeat: keep the lease and count the time the page was in use."""
     with transaction.atomic():
-        Review.objects.filter(pk=review.pk, coder=coder, status=Review.Status.DRAFT).update(
-            seconds_on_task=F("seconds_on_task") + counted
-        )
+        time_on_task_add(review_id=review.pk, coder=coder, active_seconds=active_seconds)
         renewed = ReviewTask.objects.filter(
             pk=review.task_id,
             leased_by=coder,
@@ -204,6 +249,8 @@ def task_reassign(task: ReviewTask, to: User, by: User) -> Review:
 
 @dataclass(frozen=True)
 class QueueCounts:
+    """The active version's tasks by state (none while no version is active)."""
+
     waiting: int
     leased: int
     expired: int
@@ -212,10 +259,11 @@ class QueueCounts:
 
 
 def queue_counts() -> QueueCounts:
-    from django.db.models import Count
-
     now = timezone.now()
-    counts = ReviewTask.objects.aggregate(
+    version = active_version()
+    if version is None:
+        return QueueCounts(0, 0, 0, 0, 0)
+    counts = ReviewTask.objects.filter(prediction__model_version=version).aggregate(
         waiting=Count("pk", filter=Q(state=ReviewTask.State.OPEN)),
         leased=Count("pk", filter=Q(state=ReviewTask.State.LEASED, lease_expires_at__gt=now)),
         expired=Count("pk", filter=Q(state=ReviewTask.State.LEASED, lease_expires_at__lte=now)),
@@ -225,3 +273,13 @@ def queue_counts() -> QueueCounts:
     return QueueCounts(
         counts["waiting"], counts["leased"], counts["expired"], counts["done"], counts["double"]
     )
+
+
+def notes_waiting_for(coder: User) -> int:
+    """How many notes "Next note" can still give ``coder``: the same query
+    it leases from, counted by note (a coder takes one slot of a note)."""
+    version = active_version()
+    if version is None:
+        return 0
+    free = _free_tasks(version, coder, timezone.now())
+    return free.values("note").distinct().count()

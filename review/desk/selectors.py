@@ -17,10 +17,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from coding_app.codes.diff import CodePair, CodeSetDiff, diff_code_sets
+from coding_app.codes.display import CodeLabel, code_label
 from coding_app.codes.entry import CodeEntry
+from coding_app.codes.forms import dotted
 from coding_app.codes.hierarchy import Hierarchy, Relation
 from coding_app.codes.store import current_hierarchy
 from coding_app.models import User
+from review.desk.duplicates import DuplicateCode, duplicate_codes
+from review.desk.likelihood import Likelihood, likelihood
 from review.desk.note_text import NotePiece, note_pieces
 from review.models import Decision, EvidenceSpan, Review, ReviewTask
 from worker.models import Suggestion
@@ -37,10 +41,21 @@ class SuggestionRow:
     decision: Decision | None
     replacement: CodeEntry | None
     related: list[tuple[str, str]] = field(default_factory=list)
+    # The warning when another decision already puts this code in the set.
+    duplicate: str = ""
 
     @property
     def state(self) -> str:
         return self.decision.action if self.decision else "open"
+
+    @property
+    def likelihood(self) -> Likelihood | None:
+        """The score's band; None without a score or for one that is not a
+        probability (the page then shows the bare number)."""
+        try:
+            return likelihood(self.suggestion.score)
+        except ValueError:
+            return None
 
     @property
     def spans(self) -> list[EvidenceSpan]:
@@ -52,6 +67,7 @@ class SuggestionRow:
 class AddedRow:
     decision: Decision
     entry: CodeEntry | None
+    duplicate: str = ""
 
     @property
     def spans(self) -> list[EvidenceSpan]:
@@ -69,6 +85,8 @@ class ReviewPage:
     pieces: list[NotePiece]
     # An added code in focus instead of a suggestion: its evidence is shown.
     selected_added: AddedRow | None = None
+    # Final codes that two or more decisions hold (warned, counted once).
+    duplicates: list[DuplicateCode] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[tuple[str, str]]:
@@ -79,18 +97,26 @@ class ReviewPage:
         return sum(1 for row in self.rows if row.decision is None)
 
     @property
+    def has_final_codes(self) -> bool:
+        """Whether the coder's list holds a code; without one, submitting
+        asks for the "no codable diagnosis" confirmation."""
+        decided = (row.decision for row in self.rows if row.decision is not None)
+        return bool(self.added) or any(d.final_code is not None for d in decided)
+
+    @property
     def editable(self) -> bool:
         return self.review.status == Review.Status.DRAFT
 
     def described(self, code: str) -> str:
         entry = self.entries.get(code)
-        return f"{entry.dotted} {entry.description}" if entry else code
+        label = CodeLabel(entry.dotted, entry.description) if entry else code_label(code, None)
+        return str(label)
 
     def diff_rows(self) -> list[dict[str, Any]]:
         """The diff in words, one row per pair or lone code."""
         rows: list[dict[str, Any]] = [_pair_row(self, p) for p in self.diff.pairs]
         rows += [
-            {"model": self.described(c), "coder": "", "relation": "Only the model", "kind": "model"}
+            {"model": self.described(c), "coder": "", "relation": self._alone(c), "kind": "model"}
             for c in self.diff.model_only
         ]
         rows += [
@@ -98,6 +124,18 @@ class ReviewPage:
             for c in self.diff.coder_only
         ]
         return rows
+
+    def _alone(self, code: str) -> str:
+        # A suggestion replaced by a code the set already holds pairs with
+        # nothing: the replacement is paired once, with its own suggestion.
+        for duplicate in self.duplicates:
+            for holder in duplicate.holders:
+                if holder.action == Decision.Action.REPLACE and holder.code == code:
+                    return (
+                        f"Only the model: you replaced it with {dotted(duplicate.code)}, "
+                        "already in your codes"
+                    )
+        return "Only the model"
 
 
 def _pair_row(page: ReviewPage, pair: CodePair) -> dict[str, Any]:
@@ -152,13 +190,37 @@ def review_page(
         for code in {*model_codes, *final}
         if (entry := hierarchy.entry(code)) is not None
     }
-    selected_added = next((a for a in added if a.decision.pk == added_id), None)
-    selected = None
-    if selected_added is None:
-        selected = next((r for r in rows if r.suggestion.pk == selected_id), None)
-        selected = selected or next((r for r in rows if r.suggestion.evidence), None)
+    duplicates = _mark_duplicates(decisions, rows, added)
+    selected, selected_added = _focus(rows, added, selected_id, added_id)
     pieces = _pieces(review.note.text, selected or selected_added)
-    return ReviewPage(review, rows, added, diff, entries, selected, pieces, selected_added)
+    return ReviewPage(
+        review, rows, added, diff, entries, selected, pieces, selected_added, duplicates
+    )
+
+
+def _focus(
+    rows: list[SuggestionRow], added: list[AddedRow], selected_id: int | None, added_id: int | None
+) -> tuple[SuggestionRow | None, AddedRow | None]:
+    """The row in focus: the added code asked for, else the suggestion asked
+    for, else the first suggestion with evidence."""
+    selected_added = next((a for a in added if a.decision.pk == added_id), None)
+    if selected_added is not None:
+        return None, selected_added
+    selected = next((r for r in rows if r.suggestion.pk == selected_id), None)
+    return selected or next((r for r in rows if r.suggestion.evidence), None), None
+
+
+def _mark_duplicates(
+    decisions: list[Decision], rows: list[SuggestionRow], added: list[AddedRow]
+) -> list[DuplicateCode]:
+    duplicates = duplicate_codes(decisions)
+    notes = {h.pk: d.note_for(h) for d in duplicates for h in d.holders}
+    for row in rows:
+        if row.decision is not None:
+            row.duplicate = notes.get(row.decision.pk, "")
+    for added_row in added:
+        added_row.duplicate = notes.get(added_row.decision.pk, "")
+    return duplicates
 
 
 def _pieces(text: str, focus: SuggestionRow | AddedRow | None) -> list[NotePiece]:

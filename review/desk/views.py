@@ -17,6 +17,7 @@ from coding_app.audit.services import audit
 from coding_app.codes.search import search_codes
 from coding_app.codes.store import current_hierarchy
 from coding_app.htmx import HtmxHttpRequest
+from coding_app.models import User
 from review.desk import decisions, queue, selectors
 from review.desk.forms import (
     AddCodeForm,
@@ -26,6 +27,7 @@ from review.desk.forms import (
     NextNoteForm,
     ReassignForm,
     ReviewPageForm,
+    SubmitForm,
 )
 from review.events import ReviewAuditKind, event_ids
 from review.models import Review, ReviewTask
@@ -40,6 +42,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
         "counts": selectors.coder_counts(coder),
         "reviews": selectors.coder_reviews(coder),
         "queue": queue.queue_counts(),
+        "waiting": queue.notes_waiting_for(coder),
         "code_index": code_index_status(),
     }
     return render(request, "review/desk_home.html", context)
@@ -173,20 +176,32 @@ def remove_code(request: HtmxHttpRequest, review_id: int, decision_id: int) -> H
 @require_POST
 @role_required(Role.CODER)
 def submit(request: HtmxHttpRequest, review_id: int) -> HttpResponse:
-    form = ReviewPageForm(request.POST)
+    """Submit, then open the next note (the page's default) or the desk."""
+    form = SubmitForm(request.POST)
     if not form.is_valid():
         return _work(request, review_id, form, form.refusal())
+    coder = signed_in_user(request)
+    # The seconds since the page's last heartbeat, counted before the review
+    # closes (``queue.time_on_task_add``).
+    queue.time_on_task_add(
+        review_id=review_id, coder=coder, active_seconds=HeartbeatForm(request.POST).active()
+    )
     try:
-        done = decisions.review_submit(
-            review_id=review_id,
-            coder=signed_in_user(request),
-            expected_version=form.cleaned_data["version"],
-        )
+        done = decisions.review_submit(review_id=review_id, coder=coder, **form.submission())
     except decisions.DecisionRefused as refused:
         return _work(request, review_id, form, str(refused))
     messages.success(request, f"Review of note {done.note.external_id} submitted.")
-    url = reverse("review:desk_home")
+    url = _next_note_url(request, coder) if form.next_note() else reverse("review:desk_home")
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _next_note_url(request: HttpRequest, coder: User) -> str:
+    """The next note's page, leased now; the desk when none is waiting."""
+    following = queue.lease_next(coder)
+    if following is None:
+        messages.info(request, "No note is waiting for review. Well done.")
+        return reverse("review:desk_home")
+    return reverse("review:review", args=[following.pk])
 
 
 @require_POST

@@ -16,6 +16,9 @@ class Review(models.Model):
     version than the stored one was made from a stale page and is refused.
     ``seconds_on_task`` adds up the time the page was open and active, as
     reported by its heartbeat, so a tab left overnight does not count.
+    ``no_codable_diagnosis`` is the coder's confirmation, asked for when a
+    review is submitted without a final code, that the note documents no
+    codable diagnosis: an empty code list on purpose, not by a slip.
     """
 
     class Status(models.TextChoices):
@@ -37,6 +40,7 @@ class Review(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
     comment = models.TextField(blank=True)
+    no_codable_diagnosis = models.BooleanField(default=False)
     seconds_on_task = models.FloatField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

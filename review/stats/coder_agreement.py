@@ -16,7 +16,7 @@ levels (``sql.py``) and compared:
 Each figure comes with n (the notes) and a percentile bootstrap 95 %
 interval over notes, resampled with a fixed seed so that a page and its
 download show the same numbers. A kappa or alpha that is undefined (no
-variation at all) is None.
+variation at all) is None, as is an F1 with no code on either side.
 """
 
 from __future__ import annotations
@@ -186,7 +186,9 @@ def level_agreement(presence: Presence, *, resamples: int = RESAMPLES) -> dict[s
     note_counts = [presence.per_note(kind) for kind in (0, 1, 2)]
     label_counts = [presence.per_label(kind) for kind in (0, 1, 2)]
     both, first, second = (np.array([counts.sum()]) for counts in note_counts)
-    f1 = f1_between(both, first, second)[0]
+    # F1 between two empty sets (no double-coded note, or none with a code)
+    # is undefined, not 0: the page says so instead of printing 0.000.
+    f1 = f1_between(both, first, second)[0] if (2 * both + first + second)[0] > 0 else None
     alpha = alpha_binary(both, first, second, units)[0]
     kappa = kappa_binary(*label_counts, notes=float(n)) if n else np.zeros(0)
     seen = label_counts[0] + label_counts[1] + label_counts[2]
@@ -195,7 +197,7 @@ def level_agreement(presence: Presence, *, resamples: int = RESAMPLES) -> dict[s
     return {
         "notes": n,
         "labels": len(presence.labels),
-        "f1": {"value": float(f1), "ci95": _ci(samples, "f1"), "n": n},
+        "f1": {"value": None if f1 is None else float(f1), "ci95": _ci(samples, "f1"), "n": n},
         "alpha": {"value": _number(alpha), "ci95": _ci(samples, "alpha"), "n": n},
         "kappa": [
             {

@@ -7,8 +7,11 @@ from urllib.parse import quote
 
 from django.http import QueryDict
 
+from coding_app.codes.display import code_label
+from coding_app.codes.store import CodeSetNotLoaded, current_hierarchy
 from review.stats.breakdown import SORTS, BreakdownQuery, breakdown
-from review.stats.charts import Series, bar_chart, line_chart
+from review.stats.charts import Bar, Series, bar_chart, line_chart
+from review.stats.coders import FAST_SECONDS_PER_CODE, FLAG_MIN_SHARE, FLAG_MIN_STAMPS
 from review.stats.filters import StatsFilter, StatsFilterError
 from review.stats.model_vs_coder import model_vs_coders
 from review.stats.rollup import figures_for, latest_refresh
@@ -28,6 +31,28 @@ TEMPLATES = {
     "codes": "stats_codes.html",
     "agreement": "stats_agreement.html",
     "coders": "stats_coders.html",
+}
+
+
+# The per-code table's columns as the page heads them (the downloads keep
+# the column names), with what each means on hover.
+BREAKDOWN_HEADERS = {
+    "group": ("Code", ""),
+    "description": ("Description", ""),
+    "suggested": ("Suggested", "Times the model suggested the code"),
+    "accepted": ("Accepted", "Kept as suggested"),
+    "replaced_more_specific": ("More specific", "Replaced with a more specific code"),
+    "replaced_less_specific": ("Less specific", "Replaced with a less specific code"),
+    "replaced_sibling": ("Sibling", "Replaced with a code of the same parent"),
+    "replaced_elsewhere": ("Elsewhere", "Replaced with a code further away"),
+    "rejected": ("Rejected", "Rejected outright"),
+    "added": ("Added", "Added by coders where the model missed it"),
+    "tp": ("TP", "True positives: suggested and in the coder's codes"),
+    "fp": ("FP", "False positives: suggested, not in the coder's codes"),
+    "fn": ("FN", "False negatives: in the coder's codes, not suggested"),
+    "precision": ("Precision", ""),
+    "recall": ("Recall", ""),
+    "f1": ("F1", ""),
 }
 
 
@@ -88,12 +113,16 @@ def overview_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
         "trend_chart": line_chart(
             [Series(str(names.get(v, v)), points) for v, points in sorted(series.items())],
             title=f"F1 (micro, {level} level) per week and model version",
+            y_label="F1 (micro)",
+            empty="No submitted review in this selection yet: no week to draw.",
         ),
         "chapters": chapters,
         "chapters_chart": bar_chart(
-            [(f"{row['group']} {row['description'][:22]}", row["f1"]) for row in chapters],
+            [_chapter_bar(row) for row in chapters],
             title="F1 at full-code level per chapter",
+            x_label="F1 (0 to 1); hover a chapter for its name",
             maximum=1.0,
+            empty="No submitted review in this selection yet.",
         ),
         "breakdown_columns": BREAKDOWN_COLUMNS,
     }
@@ -108,6 +137,9 @@ def codes_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
         "shaped": shaped,
         "sorts": SORTS,
         "breakdown_columns": BREAKDOWN_COLUMNS,
+        "breakdown_headers": [
+            (column, *BREAKDOWN_HEADERS.get(column, (column, ""))) for column in BREAKDOWN_COLUMNS
+        ],
     }
 
 
@@ -120,9 +152,11 @@ def agreement_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
         "summary": summary,
         "kappas": kappas,
         "kappa_chart": bar_chart(
-            [(row["label"], max(row["kappa"] or 0.0, 0.0)) for row in code_kappas],
+            [_code_bar(row["label"], max(row["kappa"] or 0.0, 0.0)) for row in code_kappas],
             title="Cohen's kappa per code (most frequent codes; below 0 drawn as 0)",
+            x_label="Kappa (0 to 1)",
             maximum=1.0,
+            empty="No code with a defined kappa yet.",
         ),
     }
 
@@ -135,14 +169,38 @@ def coders_context(chosen: StatsFilter, query: QueryDict) -> dict[str, Any]:
         "acceptance_chart": bar_chart(
             [(row["email"], row["accepted_share"]) for row in coders],
             title="Share of suggestions accepted as is, per coder",
+            x_label="Share of the coder's suggestions accepted unchanged (0 to 1)",
             maximum=1.0,
+            empty="No submitted review in this selection yet.",
         ),
         "time_chart": bar_chart(
             [(row["email"], row["median_seconds"]) for row in coders],
-            title="Median seconds per note, per coder",
+            title="Median time per note, per coder",
+            x_label="Seconds the review page was in use (median over the coder's notes)",
             value_format="{:.0f} s",
+            empty="No submitted review in this selection yet.",
         ),
+        "fast_seconds": FAST_SECONDS_PER_CODE,
+        "flag_min_stamps": FLAG_MIN_STAMPS,
+        "flag_min_percent": round(FLAG_MIN_SHARE * 100),
     }
+
+
+def _chapter_bar(row: dict[str, Any]) -> Bar:
+    """A chapter's bar: its number as the label, its name on hover."""
+    group = str(row["group"])
+    name = "Unknown chapter" if group == "?" else f"Chapter {group}"
+    hover = f"{name}: {row['description']}" if row["description"] else name
+    return Bar(name, row["f1"], hover=hover)
+
+
+def _code_bar(code: str, value: float) -> Bar:
+    """A code's bar: dotted, with its description on hover."""
+    try:
+        label = code_label(code, current_hierarchy())
+    except CodeSetNotLoaded:
+        return Bar(code, value)
+    return Bar(label.code, value, hover=str(label))
 
 
 BUILDERS = {

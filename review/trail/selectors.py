@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from coding_app.audit import selectors as trail
 from coding_app.audit.kinds import is_kind
 from coding_app.audit.models import AuditEvent
+from review.events import ReviewAuditKind
 from review.models import Decision, Review
 from review.stats.filters import StatsFilterError, as_moment
 from worker.models import Note, Prediction, Suggestion
@@ -48,13 +49,23 @@ CSV_FIELDS = (
 @dataclass(frozen=True)
 class AuditFilter:
     """Events by a user (email or part of it), about a note (id or external
-    id), of one kind, in ``[since, until)``; empty fields do not filter."""
+    id), of one kind, in ``[since, until)``; empty fields do not filter.
+
+    The auditors' own "statistics viewed" events are left out unless
+    ``stats_views`` (or that kind is chosen): every page of the statistics
+    writes one, and they would bury what coders and admins did.
+    """
 
     user: str = ""
     note: str = ""
     kind: str = ""
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    stats_views: bool = False
+
+    @property
+    def hides_stats_views(self) -> bool:
+        return not self.stats_views and self.kind != ReviewAuditKind.STATS_VIEWED
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +74,7 @@ class AuditFilter:
             "kind": self.kind,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "stats_views": self.stats_views,
         }
 
 
@@ -82,15 +94,21 @@ def audit_filter_from_query(query: QueryDict) -> AuditFilter:
         kind=kind,
         since=since,
         until=until,
+        stats_views=query.get("stats_views", "") in ("1", "on", "true"),
     )
 
 
-def audit_events(chosen: AuditFilter) -> QuerySet[AuditEvent]:
+def audit_events(chosen: AuditFilter, *, stats_views_only: bool = False) -> QuerySet[AuditEvent]:
     """The events the filter selects, newest first, with the actor and the
-    note's external id (``note_external_id``; empty once a note is gone)."""
+    note's external id (``note_external_id``; empty once a note is gone);
+    ``stats_views_only``: the statistics views the filter hides, instead."""
     events = trail.audit_events(
         actor_email=chosen.user, kind=chosen.kind, since=chosen.since, until=chosen.until
     )
+    if stats_views_only:
+        events = events.filter(kind=ReviewAuditKind.STATS_VIEWED)
+    elif chosen.hides_stats_views:
+        events = events.exclude(kind=ReviewAuditKind.STATS_VIEWED)
     if chosen.note:
         about = Q(external_id=chosen.note)
         if chosen.note.isdigit():
@@ -135,4 +153,8 @@ def audit_note_context(note_id: int) -> dict[str, Any]:
         .prefetch_related(Prefetch("decisions", queryset=Decision.objects.order_by("pk")))
         .order_by("task__slot", "pk")
     )
-    return {"note": note, "reviews": reviews, "events": trail.note_events(note.pk)}
+    return {
+        "note": note,
+        "reviews": reviews,
+        "events": trail.note_events(note.pk, note_external_id=note.external_id),
+    }

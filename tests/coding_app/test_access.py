@@ -113,8 +113,8 @@ def test_home_sends_each_role_to_its_own_page(
     ("role", "links"),
     [
         (Role.CODER, ["Review desk"]),
-        (Role.AUDITOR, ["Statistics"]),
-        (Role.ADMIN, ["Statistics", "Manage", "Users &amp; data"]),
+        (Role.AUDITOR, ["Statistics", "Code search"]),
+        (Role.ADMIN, ["Statistics", "Code search", "Manage", "Users &amp; data"]),
     ],
 )
 def test_navigation_shows_each_role_its_links(
@@ -122,7 +122,7 @@ def test_navigation_shows_each_role_its_links(
 ) -> None:
     login_as(role)
     page = client.get(ROLE_PAGES[role]).content.decode()
-    every_link = ["Review desk", "Statistics", "Manage", "Users &amp; data"]
+    every_link = ["Review desk", "Statistics", "Code search", "Manage", "Users &amp; data"]
     assert [label for label in every_link if f">{label}</a>" in page] == links
 
 

@@ -34,6 +34,7 @@ STORED_KINDS = {
     "training_run_cancelled",
     "model_promoted",
     "model_rolled_back",
+    "prediction_chunk_retried",
 }
 
 

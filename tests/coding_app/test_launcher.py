@@ -145,7 +145,9 @@ def test_run_command_serves_the_site_on_embedded_services_and_stops_cleanly(
     family = psutil.Process(run.process.pid).children(recursive=True)
     postgres_pid = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
     family.append(psutil.Process(postgres_pid))
-    assert any("celery" in " ".join(p.cmdline()) for p in family)
+    celery = [p.cmdline() for p in family if "celery" in " ".join(p.cmdline())]
+    # A worker per queue (each with its pool process), as compose runs them.
+    assert {c[c.index("--queues") + 1] for c in celery} == {"default", "inference", "training"}
     assert any("gunicorn" in " ".join(p.cmdline()) for p in family)
 
     output = run.stop()

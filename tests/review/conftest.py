@@ -38,7 +38,13 @@ def predicted_notes(
 ) -> list[Note]:
     """``count`` notes, each predicted by ``version`` (the active one) with ``codes``."""
     version = version or zero_shot_version_ensure()
-    batch = UploadBatch.objects.create(source="desk-test", file_name="test.jsonl", status="done")
+    batch = UploadBatch.objects.create(
+        source="desk-test",
+        file_name="test.jsonl",
+        status="done",
+        rows_read=count,
+        notes_created=count,
+    )
     notes = Note.objects.bulk_create(
         Note(
             source="desk-test",

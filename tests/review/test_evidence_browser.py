@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,11 @@ from coding_app.models import AuditEvent
 from review.desk.queue import review_tasks_materialize
 from review.models import EvidenceSpan, ReviewTask
 from tests.conftest import PASSWORD
+from tests.review import test_desk_browser as desk_browser
 from tests.review.conftest import NOTE_TEXT
 from tests.review.test_desk_browser import (
     expect_current,
     expect_decided,
-    leave,
-    requests_in_flight,
     screenshot,
     suggestion,
     take_next_note,
@@ -33,6 +31,9 @@ from training.splits import Split
 from worker.registry.versions import zero_shot_version_ensure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# test_desk_browser's fixtures, used here by name (pytest finds them in this module).
+page = desk_browser.page
 
 WORDS = "Essential hypertension"
 AT = NOTE_TEXT.index(WORDS)
@@ -52,14 +53,6 @@ WORD_CENTRE = """() => {
     }
     return null;
 }"""
-
-
-@pytest.fixture
-def page(page: Page) -> Iterator[Page]:
-    """Kept from racing the flush that ends the test (see test_desk_browser)."""
-    pending = requests_in_flight(page)
-    yield page
-    leave(page, pending)
 
 
 def wait_for_a_new_note_panel(page: Page, press: str) -> None:

@@ -31,7 +31,7 @@ def test_an_auditor_reads_charts_and_sorts_the_code_table(
     if os.environ.get("STATS_SCREENSHOTS"):
         page.screenshot(path=os.environ["STATS_SCREENSHOTS"] + "/overview.png", full_page=True)
     page.get_by_role("link", name="Per code").click()
-    page.get_by_role("link", name="f1", exact=True).click()
+    page.get_by_role("link", name="F1", exact=True).click()
     first_row = page.locator("tbody tr").first
     expect(first_row.locator("td").first).to_have_text("I10")  # F1 1.0, sorted high to low
     page.get_by_role("link", name="Coder vs coder").click()

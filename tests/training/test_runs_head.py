@@ -89,7 +89,7 @@ def test_a_head_run_registers_a_candidate_and_evaluates_it_on_held_out_notes(
     assert len(prediction.ranked) > len(prediction.codes)
     assert scores == sorted(scores, reverse=True)
     assert set(prediction.suggested_codes()) <= set(prediction.ranked_codes())
-    assert '"recipe":"embedding-v2"' in prediction.raw_output
+    assert '"recipe":"embedding-v3"' in prediction.raw_output
     assert all(code.rationale for code in prediction.codes)
     assert AuditEvent.objects.filter(kind=TrainingAuditKind.TRAINING_RUN_STARTED).count() == 1
 

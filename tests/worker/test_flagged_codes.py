@@ -114,7 +114,7 @@ def test_a_bad_code_among_good_ones_is_flagged_and_its_note_imported(
     summary = upload_summary(batch)
     assert "2 notes created" in summary
     assert "0 rows rejected" in summary
-    assert "1 reference codes flagged" in summary
+    assert "1 reference code flagged" in summary
     listed = list(csv.reader(io.StringIO("".join(rejected_rows_csv(batch)))))
     assert listed[1] == ["flagged", upload.name, str(upload.row), "codes", "n1", flag["reason"]]
 

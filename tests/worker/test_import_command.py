@@ -16,8 +16,8 @@ def test_the_command_imports_and_summarises(db: None, tmp_path: Path) -> None:
     path.write_bytes(b"id,text,codes\n1,Chest pain.,I20.9\n2,,\n")
     out = io.StringIO()
     call_command("import_notes", str(path), "--source", "cli", stdout=out, stderr=io.StringIO())
-    assert "1 notes created" in out.getvalue()
-    assert "1 rows rejected" in out.getvalue()
+    assert "1 note created" in out.getvalue()
+    assert "1 row rejected" in out.getvalue()
     assert Note.objects.get(source="cli").reference_codes == ["I209"]
     assert path.exists()  # the user's own file is never deleted
 
@@ -27,8 +27,8 @@ def test_the_command_names_each_flagged_code_and_counts_it(db: None, tmp_path: P
     path.write_bytes(b"id,text,codes\n1,Fell from a ladder.,W19.XXX;I10\n")
     out, err = io.StringIO(), io.StringIO()
     call_command("import_notes", str(path), "--source", "cli", stdout=out, stderr=err)
-    assert "1 notes created" in out.getvalue()
-    assert "0 rows rejected; 1 reference codes flagged" in out.getvalue()
+    assert "1 note created" in out.getvalue()
+    assert "0 rows rejected; 1 reference code flagged" in out.getvalue()
     assert err.getvalue().startswith(
         "Code flagged: notes.csv row 2, codes: unknown reference code in ICD-10-CM"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -55,8 +56,8 @@ def test_an_upload_ends_on_a_result_page_with_its_rejected_rows(
     assert (batch.status, batch.created_by, batch.notes_created) == ("done", admin, 1)
     assert not batch.stored_path  # the kept file is gone once imported
     page = client.get(response.url).content.decode()
-    assert "1 notes created" in page
-    assert "1 rows rejected" in page
+    assert "1 note created" in page
+    assert "1 row rejected" in page
     download = client.get(reverse("worker:rejected_rows_csv", args=[batch.pk]))
     lines = b"".join(download.streaming_content).decode().splitlines()
     assert lines[0] == "kind,file,row,field,id,reason"
@@ -74,8 +75,8 @@ def test_a_bad_reference_code_is_flagged_on_the_result_page_and_in_the_csv(
     batch = UploadBatch.objects.get()
     assert (batch.notes_created, batch.rejected, batch.codes_flagged) == (1, 0, 1)
     page = client.get(response.url).content.decode()
-    assert "1 notes created" in page
-    assert "0 rows rejected; 1 reference codes flagged" in page
+    assert "1 note created" in page
+    assert "0 rows rejected; 1 reference code flagged" in page
     assert "left out of training and evaluation" in page
     download = client.get(reverse("worker:rejected_rows_csv", args=[batch.pk]))
     lines = b"".join(download.streaming_content).decode().splitlines()
@@ -84,7 +85,9 @@ def test_a_bad_reference_code_is_flagged_on_the_result_page_and_in_the_csv(
     note = Note.objects.get(source="ward-7")
     assert note.reference_codes == ["I10", "W19.XXX"]
     note_page = client.get(reverse("worker:note_detail", args=[note.pk])).content.decode()
-    assert "W19.XXX is left out of training and evaluation" in note_page
+    flags = note_page.split('id="reference-code-flags"', 1)[1].split("</ul>", 1)[0]
+    # The code is drawn as a code label (markup around it), the words follow.
+    assert re.search(r"W19\.XXX(<[^>]+>)*\s*is left out of training and evaluation", flags)
 
 
 def test_progress_is_polled_until_the_upload_finishes(

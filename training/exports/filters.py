@@ -175,3 +175,31 @@ def filters_check_kind(kind: str, filters: ExportFilters) -> None:
             raise ExportFilterError(
                 name, "the agreement report takes only a date range and a model version"
             )
+
+
+# What the export page calls each filter, in the form's order.
+FILTER_NAMES = {
+    "date_from": "Submitted from",
+    "date_to": "Submitted until",
+    "model_version": "Model version",
+    "coders": "Coders (user ids)",
+    "chapters": "Chapters",
+    "double_coded_only": "Double-coded notes only",
+    "agreement_only": "Notes the coders agree on only",
+}
+
+
+def filters_in_words(stored: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """The filters an export was made with, as (name, value) for its page:
+    only those set, so an export of everything lists none."""
+    shown = []
+    for key, value in (stored or {}).items():
+        if value in (None, "", False, [], ()):
+            continue
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = "yes" if value is True else str(value)
+        shown.append((FILTER_NAMES.get(key, key.replace("_", " ").capitalize()), text))
+    order = list(FILTER_NAMES.values())
+    return sorted(shown, key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))

@@ -98,7 +98,7 @@ def _double_coded_join(*, agreed_only: bool) -> str:
         SELECT r2.prediction_id
         FROM review_review r2
         CROSS JOIN LATERAL (
-            SELECT coalesce(string_agg(fc, ',' ORDER BY fc), '') AS code_set
+            SELECT coalesce(string_agg(DISTINCT fc, ',' ORDER BY fc), '') AS code_set
             FROM (SELECT {final_code_sql("d")} AS fc FROM review_decision d
                   WHERE d.review_id = r2.id) f
             WHERE fc IS NOT NULL
@@ -204,7 +204,9 @@ def _record(row: tuple[Any, ...]) -> ReviewRecord:
         reasoning=row[6],
         note_text=row[7],
         decision_ids=row[8],
-        final=row[9],
+        # Two decisions may put one code in the set (a suggestion replaced by
+        # a code already accepted); the set holds it once, first place kept.
+        final=list(dict.fromkeys(row[9])),
         changed=row[10],
         suggested=row[11],
         replacements=list(zip(replaced, replaced_by, relations, strict=True)) if replaced else [],

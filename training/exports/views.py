@@ -14,7 +14,7 @@ from coding_app.accounts.services import signed_in_user
 from coding_app.audit.services import audit
 from coding_app.jobs import poll_response
 from training.events import TrainingAuditKind
-from training.exports.filters import ExportFilterError
+from training.exports.filters import ExportFilterError, filters_in_words
 from training.exports.forms import ExportForm
 from training.exports.selectors import ExportFileMissing, export_file
 from training.exports.services import export_download_record, export_snapshot_create
@@ -63,7 +63,8 @@ def export_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
         snapshot_id=snapshot.pk,
         export_kind=snapshot.kind,
     )
-    return render(request, "training/export_detail.html", {"snapshot": snapshot})
+    context = {"snapshot": snapshot, "filters": filters_in_words(snapshot.filters)}
+    return render(request, "training/export_detail.html", context)
 
 
 @require_GET

@@ -23,6 +23,13 @@ LLM_FIELDS = (
     "max_steps",
 )
 
+LLM_METHOD_NAMES = ("sft", "dpo", "kto", "grpo")
+# The methods that read each field; a field not named reads for every method.
+FIELD_METHODS: dict[str, tuple[str, ...]] = {
+    **{name: ("head",) for name in (*HEAD_FIELDS, "labels")},
+    **{name: LLM_METHOD_NAMES for name in (*LLM_FIELDS, "snapshot")},
+}
+
 
 class TrainingRunForm(forms.Form):
     method = forms.ChoiceField(choices=TrainingRun.Method.choices, initial="head")
@@ -113,6 +120,11 @@ class TrainingRunForm(forms.Form):
         if snapshot is not None and method and snapshot.kind != method:
             self.add_error("snapshot", f"A {method} run needs a {method} export.")
         return data
+
+    def fields_with_methods(self) -> list[tuple[forms.BoundField, str]]:
+        """Each field with the methods that read it, space-separated (empty
+        for all): the page shows the chosen method's fields only."""
+        return [(field, " ".join(FIELD_METHODS.get(field.name, ()))) for field in self]
 
     def hyperparameters(self) -> dict[str, Any]:
         data = self.cleaned_data

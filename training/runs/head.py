@@ -15,7 +15,7 @@ app's part (``training.labels``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coding_app.codes.store import current_hierarchy
 from training.labels import (
@@ -27,7 +27,6 @@ from training.labels import (
 )
 from training.models import TrainingRun
 from training.runs.progress import RunReporter
-from worker.backends.embedding.code_index import EncoderAndIndex
 from worker.backends.embedding.ranking import ranking_options
 from worker.backends.embedding.signals.feedback import ReviewedNote
 from worker.backends.embedding.signals.fit import FitSettings, Fitted, suggester_fit
@@ -37,8 +36,10 @@ from worker.backends.embedding.signals.signals import SignalSettings
 from worker.backends.embedding.signals.store import suggester_save
 from worker.backends.embedding.signals.terminology import terminology_build
 from worker.backends.embedding.signals.text_model import TextModelSettings
-from worker.backends.embedding.zero_shot import zero_shot_scores
 from worker.backends.loading import embedding_encoder_and_index
+
+if TYPE_CHECKING:
+    from worker.backends.embedding.code_index import EncoderAndIndex
 
 HEAD_DEFAULTS: dict[str, Any] = {
     "labels": LABELS_REVIEWS,
@@ -76,6 +77,10 @@ def _fit(
     settings: FitSettings,
     reporter: RunReporter,
 ) -> Fitted:
+    # Imported here: it pulls in torch and sentence_transformers, and this
+    # module is on the web's import path (the runs page's defaults).
+    from worker.backends.embedding.zero_shot import zero_shot_scores
+
     hierarchy = current_hierarchy()
     known = frozenset(base.index.codes)
     options = ranking_options(run.base_version.options)

@@ -14,6 +14,7 @@ from training.runs.evaluation import chapter_sort_key
 from training.runs.schedule import new_reviews_since_last_run, retrain_schedule
 from training.runs.services import promotion_rule
 from worker.models import ModelVersion, Note
+from worker.registry.promotion import rollback_target
 
 CURVE_WIDTH = 600
 CURVE_HEIGHT = 160
@@ -122,11 +123,29 @@ def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def versions_by_backend() -> list[tuple[str, list[ModelVersion]]]:
+@dataclass(frozen=True)
+class BackendVersions:
+    """One backend's versions, newest first, and what a rollback would restore."""
+
+    label: str
+    backend: str
+    versions: list[ModelVersion]
+    rollback_to: ModelVersion | None
+
+
+def versions_by_backend() -> list[BackendVersions]:
     versions = ModelVersion.objects.select_related("promoted_by", "parent").order_by(
         "backend", "-created_at", "-pk"
     )
     grouped: dict[str, list[ModelVersion]] = {}
     for version in versions:
-        grouped.setdefault(version.get_backend_display(), []).append(version)
-    return list(grouped.items())
+        grouped.setdefault(version.backend, []).append(version)
+    return [
+        BackendVersions(
+            label=group[0].get_backend_display(),
+            backend=backend,
+            versions=group,
+            rollback_to=rollback_target(group),
+        )
+        for backend, group in grouped.items()
+    ]

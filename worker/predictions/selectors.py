@@ -19,6 +19,16 @@ def prediction_jobs_recent() -> QuerySet[PredictionJob]:
 
 
 @dataclass(frozen=True)
+class FailedChunk:
+    """A chunk that stopped, with its notes and why: what a retry sends back."""
+
+    pk: int
+    index: int
+    notes: int
+    error: str
+
+
+@dataclass(frozen=True)
 class JobProgress:
     """What the job page shows while it runs and once it is over.
 
@@ -35,13 +45,33 @@ class JobProgress:
     chunks_running: int
     seconds: float
     errors: tuple[str, ...]
+    failed_chunks: tuple[FailedChunk, ...] = ()
+
+    @property
+    def done_notes(self) -> int:
+        """Notes that have a prediction from the version, this job's or another's."""
+        return self.predicted + self.skipped
 
     @property
     def finished_notes(self) -> int:
-        return self.predicted + self.skipped + self.failed_notes
+        return self.done_notes + self.failed_notes
 
     def fraction(self, total: int) -> float:
         return min(self.finished_notes / total, 1.0) if total else 1.0
+
+    def percents(self, total: int) -> tuple[int, int]:
+        """The bar's two parts, predicted and failed, in whole percents.
+
+        Kept apart so 100 failed notes never read as progress; the failed part
+        is rounded down so the two never pass 100 together.
+        """
+        if not total:
+            return (100, 0) if not self.failed_notes else (0, 100)
+        done = min(round(self.done_notes * 100 / total), 100)
+        failed = min(self.failed_notes * 100 // total, 100 - done)
+        if self.failed_notes and not failed and done < 100:
+            failed = 1  # one failed note of thousands still shows
+        return done, failed
 
     @property
     def notes_per_second(self) -> float:
@@ -77,6 +107,19 @@ def job_progress(job: PredictionJob) -> JobProgress:
         chunks_running=chunks["running"],
         seconds=seconds,
         errors=errors,
+        failed_chunks=_failed_chunks(job),
+    )
+
+
+def _failed_chunks(job: PredictionJob, limit: int = 50) -> tuple[FailedChunk, ...]:
+    rows = (
+        job.chunks.filter(status=PredictionChunk.Status.FAILED)
+        .order_by("index")
+        .values_list("pk", "index", "note_ids", "error")[:limit]
+    )
+    return tuple(
+        FailedChunk(pk=pk, index=index, notes=len(note_ids), error=error)
+        for pk, index, note_ids, error in rows
     )
 
 

@@ -17,10 +17,12 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from coding_app.audit.services import audit
 from coding_app.iteration import batched
 from coding_app.models import User
 from worker.backends.base import NotePrediction, NoteText
 from worker.backends.loading import backend_for
+from worker.events import WorkerAuditKind
 from worker.models import (
     ModelVersion,
     Note,
@@ -30,6 +32,7 @@ from worker.models import (
     Suggestion,
     UploadBatch,
 )
+from worker.predictions.signals import predictions_stored
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,10 @@ _STORE_LOCK_NAMESPACE = 42_004
 
 class NothingToPredict(ValueError):
     """A job was asked for notes that all have a prediction from the version."""
+
+
+class NothingToRetry(ValueError):
+    """A retry was asked of a job with no failed chunk (or a cancelled job)."""
 
 
 def notes_to_predict(version: ModelVersion, batch: UploadBatch | None) -> QuerySet[Note]:
@@ -106,6 +113,43 @@ def prediction_job_cancel(job: PredictionJob) -> bool:
             status=PredictionChunk.Status.CANCELLED, finished_at=timezone.now()
         )
     return True
+
+
+def prediction_chunks_retry(
+    *, job: PredictionJob, by: User, chunk_id: int | None = None
+) -> list[PredictionChunk]:
+    """Send the job's failed chunks (or the one ``chunk_id``) back to the queue.
+
+    The job is running again until they end; each retry is audited with the
+    error the chunk had, which the retry clears.
+    """
+    with transaction.atomic():
+        locked = PredictionJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status == PredictionJob.Status.CANCELLED:
+            raise NothingToRetry(f"Job {job.pk} was cancelled; start a new job instead.")
+        failed = locked.chunks.select_for_update().filter(status=PredictionChunk.Status.FAILED)
+        chunks = list(failed.filter(pk=chunk_id) if chunk_id is not None else failed)
+        if not chunks:
+            raise NothingToRetry(f"Job {job.pk} has no failed chunk to retry.")
+        for chunk in chunks:
+            audit(
+                WorkerAuditKind.PREDICTION_CHUNK_RETRIED,
+                actor=by,
+                job_id=locked.pk,
+                chunk_index=chunk.index,
+                notes=len(chunk.note_ids),
+                error=chunk.error,
+            )
+            chunk.status, chunk.error, chunk.finished_at = PredictionChunk.Status.QUEUED, "", None
+        PredictionChunk.objects.bulk_update(chunks, ["status", "error", "finished_at"])
+        locked.status = (
+            PredictionJob.Status.RUNNING if locked.started_at else PredictionJob.Status.QUEUED
+        )
+        locked.error, locked.finished_at = "", None
+        locked.save(update_fields=["status", "error", "finished_at"])
+        chunk_ids = [chunk.pk for chunk in chunks]
+        transaction.on_commit(lambda: _dispatch(chunk_ids))
+    return chunks
 
 
 def prediction_chunk_run(chunk_id: int) -> PredictionChunk:
@@ -186,7 +230,11 @@ def _job_cancelled(job_id: int) -> bool:
 def predictions_store(
     predictions: Sequence[NotePrediction], *, version: ModelVersion, job: PredictionJob | None
 ) -> int:
-    """Write what a backend said; notes that already have a prediction are left alone."""
+    """Write what a backend said; notes that already have a prediction are left alone.
+
+    Sends ``predictions_stored`` for the new rows before committing, so the
+    desk's review tasks exist as soon as the predictions do.
+    """
     if not predictions:
         return 0
     with transaction.atomic():
@@ -208,6 +256,11 @@ def predictions_store(
                 for suggestion in _suggestion_rows(row, prediction)
             ]
         )
+        if rows:
+            # The desk makes the review tasks here, in this transaction.
+            predictions_stored.send(
+                sender=Prediction, version=version, prediction_ids=[row.pk for row in rows]
+            )
     return len(fresh)
 
 

@@ -29,21 +29,21 @@ def retry_countdown(retries: int) -> int:
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def predict_chunk_task(self: Task[Any, Any], chunk_id: int) -> None:
     """Routed to the ``inference`` queue (late ack): a dead worker's chunk is redone."""
+    from worker.predictions.errors import chunk_error_in_words
     from worker.predictions.services import prediction_chunk_fail, prediction_chunk_run
 
     try:
         prediction_chunk_run(chunk_id)
     except TransientBackendError as error:
         retries = self.request.retries
-        if retries >= MAX_RETRIES:
-            prediction_chunk_fail(chunk_id, f"the model kept failing ({error}); gave up")
-            return
-        logger.warning("chunk %s: %s; retry %s", chunk_id, error, retries + 1)
-        raise self.retry(exc=error, countdown=retry_countdown(retries)) from error
-    except BackendConfigError as error:
-        prediction_chunk_fail(chunk_id, str(error))
+        if retries < MAX_RETRIES:
+            logger.warning("chunk %s: %s; retry %s", chunk_id, error, retries + 1)
+            raise self.retry(exc=error, countdown=retry_countdown(retries)) from error
+        prediction_chunk_fail(chunk_id, chunk_error_in_words(error))
     except Exception as error:
-        # A bug or a time limit: the chunk must not stay "running" forever,
-        # or its job would never finish.
-        prediction_chunk_fail(chunk_id, f"stopped by an unexpected error: {error!r}")
-        raise
+        # A bad model, a bug or a time limit: the chunk must not stay
+        # "running" forever, or its job would never finish. The admin reads
+        # why in words; the worker's log keeps the traceback of a bug.
+        prediction_chunk_fail(chunk_id, chunk_error_in_words(error))
+        if not isinstance(error, BackendConfigError):
+            raise

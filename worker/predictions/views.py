@@ -6,21 +6,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coding_app.accounts.roles import Role, role_required
+from coding_app.accounts.services import signed_in_user
 from coding_app.jobs import poll_response
 from coding_app.models import User
 from worker.backends.index_status import code_index_status
-from worker.models import Note, Prediction, PredictionJob, Suggestion
+from worker.models import Note, Prediction, PredictionChunk, PredictionJob, Suggestion
 from worker.predictions import selectors
 from worker.predictions.evidence import evidence_pieces
 from worker.predictions.forms import PredictionJobForm
 from worker.predictions.services import (
     NothingToPredict,
+    NothingToRetry,
+    prediction_chunks_retry,
     prediction_job_cancel,
     prediction_job_create,
 )
@@ -52,10 +56,13 @@ def jobs(request: HttpRequest) -> HttpResponse:
 
 def _context(job: PredictionJob) -> dict[str, object]:
     progress = selectors.job_progress(job)
+    done, failed = progress.percents(job.notes_total)
     return {
         "job": job,
         "progress": progress,
-        "percent": round(progress.fraction(job.notes_total) * 100),
+        "percent": done,
+        "failed_percent": failed,
+        "waiting": max(job.notes_total - progress.finished_notes, 0),
         "recent": selectors.job_recent_predictions(job),
     }
 
@@ -86,6 +93,32 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     else:
         messages.info(request, f"Job {job.pk} had already finished.")
     return redirect(reverse("worker:job_detail", args=[job.pk]))
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Requeue one failed chunk (``chunk`` in the form) or every failed one."""
+    job = get_object_or_404(PredictionJob, pk=job_id)
+    chunk = request.POST.get("chunk", "")
+    if chunk and not chunk.isdigit():
+        return HttpResponseBadRequest("chunk must be the id of one of the job's chunks")
+    try:
+        chunks = prediction_chunks_retry(
+            job=job, by=signed_in_user(request), chunk_id=int(chunk) if chunk else None
+        )
+        messages.success(request, _requeued(chunks))
+    except NothingToRetry as nothing:
+        messages.info(request, str(nothing))
+    return redirect(reverse("worker:job_detail", args=[job.pk]))
+
+
+def _requeued(chunks: list[PredictionChunk]) -> str:
+    notes = sum(len(chunk.note_ids) for chunk in chunks)
+    return (
+        f"{len(chunks)} chunk{pluralize(len(chunks))} of {notes} "
+        f"note{pluralize(notes)} sent back to the queue."
+    )
 
 
 @require_GET

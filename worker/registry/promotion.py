@@ -65,6 +65,14 @@ def model_version_rollback(*, backend: str) -> tuple[ModelVersion, ModelVersion]
     return previous, current
 
 
+def rollback_target(versions: list[ModelVersion]) -> ModelVersion | None:
+    """The version a rollback of these (one backend's) versions would make
+    active, or None when there is nothing to roll back to; the versions page
+    offers "Roll back" only when there is one."""
+    current = next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None)
+    return _previous(current, versions) if current is not None else None
+
+
 def _previous(current: ModelVersion, versions: list[ModelVersion]) -> ModelVersion | None:
     """The retired version promoted last before ``current``; else its parent
     (the zero-shot start was made active without a promotion)."""

@@ -26,7 +26,12 @@ def upload(request: HtmxHttpRequest) -> HttpResponse:
         batch = services.upload_receive(created_by=request.user, **form.cleaned_data)
         url = batch_url(batch)
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    context = {"form": form, "batches": selectors.upload_batches_recent()}
+    chosen = request.FILES.get("notes")
+    context = {
+        "form": form,
+        "batches": selectors.upload_batches_recent(),
+        "chosen_file": chosen.name if chosen else "",
+    }
     # htmx swaps no 4xx answer by default, so it gets the errors with a 200.
     status = 400 if form.errors and not request.htmx else 200
     return render(request, "worker/upload.html", context, status=status)
