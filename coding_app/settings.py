@@ -35,6 +35,10 @@ PRODUCTION = not DEBUG
 
 DATA_DIR = env_path("DATA_DIR", BASE_DIR / ".data")
 STORAGE_DIR = env_path("STORAGE_DIR", DATA_DIR / "storage")
+# The notes `make run` imports (and queues for prediction) on its first start.
+DEMO_NOTES_FILE = env_path(
+    "DEMO_NOTES_FILE", BASE_DIR / "demo_data" / "codiesp" / "codiesp-train-dev.jsonl"
+)
 
 # --- Secrets and hosts --------------------------------------------------------
 

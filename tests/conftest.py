@@ -29,6 +29,29 @@ PASSWORD = "correct-horse-battery-staple"
 TEST_EMBEDDING_CHAPTERS = ["1", "3", "4", "5", "9", "10", "14", "18"]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (whole processes: the run command, workers) at the head
+    of the transactional tests, in their order: spread over the xdist
+    processes early, not left to one process at the end while the other has
+    finished. pytest-django's order (database tests, then transactional, then
+    the rest) stays: the slow tests are all transactional."""
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if not slow:
+        return
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    head = next((i for i, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = [*rest[:head], *slow, *rest[head:]]
+
+
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _narrow_embedding_codes() -> Iterator[None]:
     """Every embedding backend of the session, in this process and in the

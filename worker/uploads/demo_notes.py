@@ -23,6 +23,8 @@ from worker.uploads.services import upload_batch_create, upload_batch_run
 from worker.uploads.summary import upload_summary
 
 DEMO_SOURCE = "codiesp"
+# The CodiEsp reports as data (the loop simulation and the benches read them);
+# what `make run` imports is ``settings.DEMO_NOTES_FILE``, this file by default.
 DEMO_FILE = Path(settings.BASE_DIR) / "demo_data" / "codiesp" / "codiesp-train-dev.jsonl"
 
 
@@ -32,8 +34,10 @@ class DemoNotes:
     job_id: int | None
 
 
-def demo_notes_ensure(path: Path = DEMO_FILE) -> DemoNotes:
-    """Import the demo notes once and queue their predictions."""
+def demo_notes_ensure(path: Path | None = None) -> DemoNotes:
+    """Import the demo notes (``settings.DEMO_NOTES_FILE`` unless ``path``)
+    once and queue their predictions."""
+    path = path or Path(settings.DEMO_NOTES_FILE)
     done = UploadBatch.objects.filter(source=DEMO_SOURCE, status=UploadBatch.Status.DONE).first()
     if done is not None:
         imported = f"Demo notes already imported ({done.notes_created:,} notes)."

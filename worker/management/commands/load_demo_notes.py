@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from worker.uploads.demo_notes import DEMO_FILE, demo_notes_ensure
+from worker.uploads.demo_notes import demo_notes_ensure
 
 
 class Command(BaseCommand):
@@ -15,10 +16,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--path", type=Path, default=DEMO_FILE, help="a JSONL file of notes")
+        parser.add_argument(
+            "--path", type=Path, help="a JSONL file of notes (default: settings.DEMO_NOTES_FILE)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["path"]
+        path = Path(options["path"] or settings.DEMO_NOTES_FILE)
         if not path.is_file():
             raise CommandError(f"{path} is not a file")
         demo = demo_notes_ensure(path)
