@@ -4,8 +4,8 @@
 PostgreSQL and Redis unless ``DATABASE_URL`` / ``REDIS_URL`` are set, prepares
 the database, starts building the code index (``manage.py prepare_code_index``),
 a Celery worker per queue and gunicorn, prints the URL and the demo logins,
-and on Ctrl-C stops web, workers, the index build, Redis and PostgreSQL in
-that order.
+and on Ctrl-C stops web, workers and the index build together, then Redis
+and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def start_child(name: str, command: list[str], env: dict[str, str], log_dir: Pat
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by stop_children
     # A session of its own: Ctrl-C in the terminal reaches only this command,
-    # which then stops the children in order.
+    # which then stops the children.
     process = subprocess.Popen(
         command, env=env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
