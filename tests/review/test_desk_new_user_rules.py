@@ -18,7 +18,7 @@ from review.desk.decisions import (
 )
 from review.desk.queue import lease_next, notes_waiting_for, queue_counts
 from review.models import Review, ReviewTask
-from worker.models import ModelVersion
+from worker.models import ModelVersion, Suggestion
 from worker.registry.versions import model_version_register
 
 from .conftest import MakeNotes, prediction_of
@@ -54,14 +54,21 @@ def test_a_candidate_versions_predictions_are_not_counted_until_it_is_active(
     assert (queue_counts().waiting, notes_waiting_for(coder), lease_next(coder)) == (0, 0, None)
 
 
-def test_an_empty_review_needs_the_confirmation_and_keeps_it(
+def one_leased_suggestion(
     make_user: MakeUser, make_notes: MakeNotes
-) -> None:
+) -> tuple[User, Review, Suggestion]:
+    """A coder holding a note whose one suggestion is I10."""
     make_notes(1, codes=("I10",))
     coder = make_user(Role.CODER)
     review = lease_next(coder)
     assert review is not None
-    suggestion = prediction_of(review.note).suggestions.get()
+    return coder, review, prediction_of(review.note).suggestions.get()
+
+
+def test_an_empty_review_needs_the_confirmation_and_keeps_it(
+    make_user: MakeUser, make_notes: MakeNotes
+) -> None:
+    coder, review, suggestion = one_leased_suggestion(make_user, make_notes)
     reject = DecisionInput("reject", reason="ruled_out")
     decide(review_id=review.pk, coder=coder, suggestion_id=suggestion.pk, choice=reject)
     with pytest.raises(NoCodesUnconfirmed, match="no codable diagnosis"):
@@ -74,11 +81,7 @@ def test_an_empty_review_needs_the_confirmation_and_keeps_it(
 def test_the_confirmation_is_not_kept_on_a_review_with_codes(
     make_user: MakeUser, make_notes: MakeNotes
 ) -> None:
-    make_notes(1, codes=("I10",))
-    coder = make_user(Role.CODER)
-    review = lease_next(coder)
-    assert review is not None
-    suggestion = prediction_of(review.note).suggestions.get()
+    coder, review, suggestion = one_leased_suggestion(make_user, make_notes)
     decide(
         review_id=review.pk,
         coder=coder,
